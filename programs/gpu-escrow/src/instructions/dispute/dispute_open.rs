@@ -1,0 +1,62 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::errors::EscrowError;
+use crate::events::DisputeOpened;
+use crate::instructions::now;
+use crate::seeds;
+use crate::state::{Provider, Rental, RentalState};
+use crate::token::pay_from_vault;
+
+/// Either party contests an Active rental. Accrual stops now; the not-yet-earned remainder
+/// goes back to the renter at once, and only earned-but-unclaimed funds stay locked.
+#[derive(Accounts)]
+pub struct OpenDispute<'info> {
+    pub caller: Signer<'info>,
+    #[account(mut, has_one = mint @ EscrowError::WrongMint)]
+    pub rental: Box<Account<'info, Rental>>,
+    #[account(mut, seeds = [seeds::PROVIDER, rental.provider.as_ref()], bump = provider_profile.bump)]
+    pub provider_profile: Box<Account<'info, Provider>>,
+    #[account(mut, seeds = [seeds::VAULT, rental.key().as_ref()], bump = rental.vault_bump)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mint::token_program = token_program)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, token::mint = mint, token::authority = rental.renter, token::token_program = token_program)]
+    pub renter_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl OpenDispute<'_> {
+    pub fn validate(&self) -> Result<()> {
+        require!(self.rental.state == RentalState::Active, EscrowError::RentalNotActive);
+        require!(self.rental.is_party(&self.caller.key()), EscrowError::NotParty);
+        Ok(())
+    }
+
+    pub fn handle(mut ctx: Context<Self>, reason_code: u8) -> Result<()> {
+        let t = now()?;
+        let a = &mut ctx.accounts;
+        let meter = a.rental.meter();
+        let s = meter.settle_at(t)?;
+        let locked = meter.locked_at(t)?;
+        let rental_info = a.rental.to_account_info();
+        a.rental.with_signer(|signer| {
+            pay_from_vault(&a.token_program, &a.vault, &a.mint, &a.renter_token, rental_info, signer, s.refund)
+        })?;
+        let caller = a.caller.key();
+        let r = &mut a.rental;
+        r.refunded = r.refunded.checked_add(s.refund).ok_or(EscrowError::AmountOverflow)?;
+        r.state = RentalState::Disputed;
+        r.billed_seconds = s.billable_seconds;
+        r.dispute_opened_by = caller;
+        r.dispute_reason = reason_code;
+        r.dispute_opened_at = t;
+        r.dispute_locked = locked;
+        if caller == r.renter {
+            let p = &mut a.provider_profile;
+            p.disputes_against = p.disputes_against.saturating_add(1);
+        }
+        emit!(DisputeOpened { rental: r.key(), by: caller, reason_code, locked, refund_amount: s.refund, at: t });
+        Ok(())
+    }
+}

@@ -1,0 +1,28 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::EscrowError;
+use crate::events::ListingClosed;
+use crate::seeds;
+use crate::state::Listing;
+
+#[derive(Accounts)]
+pub struct CloseListing<'info> {
+    #[account(mut)]
+    pub authority: Signer<'info>,
+    #[account(mut, close = authority,
+        constraint = listing.provider == authority.key() @ EscrowError::NotProvider,
+        seeds = [seeds::LISTING, listing.provider.as_ref(), &listing.listing_id.to_le_bytes()], bump = listing.bump)]
+    pub listing: Account<'info, Listing>,
+}
+
+impl CloseListing<'_> {
+    pub fn validate(&self) -> Result<()> {
+        require!(self.listing.active_rentals == 0, EscrowError::ListingHasRentals);
+        Ok(())
+    }
+
+    pub fn handle(ctx: Context<Self>) -> Result<()> {
+        emit!(ListingClosed { listing: ctx.accounts.listing.key() });
+        Ok(())
+    }
+}
