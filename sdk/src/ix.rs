@@ -1,0 +1,330 @@
+//! Pure instruction builders: no network, no signing. Each returns the `Instruction`s for
+//! one program instruction, with every account derived from the arguments.
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::{InstructionData, ToAccountMetas};
+use gpu_escrow::{accounts as acc, instruction as args};
+
+pub use gpu_escrow::instructions::{InitializeConfigArgs, QuoteBy, UpdateConfigArgs};
+pub use gpu_escrow::state::ListingParams;
+
+use crate::pda::{self, ata, PROGRAM_ID};
+
+const SYSTEM_PROGRAM: Pubkey = anchor_lang::system_program::ID;
+
+fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction { program_id: PROGRAM_ID, accounts: accounts.to_account_metas(None), data: data.data() }
+}
+
+/// The addresses every instruction about one rental needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RentalKeys {
+    pub rental: Pubkey,
+    pub listing: Pubkey,
+    pub renter: Pubkey,
+    pub provider: Pubkey,
+    pub mint: Pubkey,
+    pub token_program: Pubkey,
+}
+
+impl RentalKeys {
+    pub fn new(listing: Pubkey, renter: Pubkey, rental_id: u64, provider: Pubkey, mint: Pubkey, token_program: Pubkey) -> Self {
+        Self { rental: pda::rental(&listing, &renter, rental_id), listing, renter, provider, mint, token_program }
+    }
+
+    /// From a decoded rental account and its mint's owning token program.
+    pub fn from_rental(rental: Pubkey, r: &gpu_escrow::state::Rental, token_program: Pubkey) -> Self {
+        Self { rental, listing: r.listing, renter: r.renter, provider: r.provider, mint: r.mint, token_program }
+    }
+
+    pub fn vault(&self) -> Pubkey {
+        pda::vault(&self.rental)
+    }
+    pub fn renter_token(&self) -> Pubkey {
+        ata(&self.renter, &self.mint, &self.token_program)
+    }
+    pub fn provider_token(&self) -> Pubkey {
+        ata(&self.provider, &self.mint, &self.token_program)
+    }
+    pub fn treasury_token(&self, treasury: &Pubkey) -> Pubkey {
+        ata(treasury, &self.mint, &self.token_program)
+    }
+}
+
+// ---------------------------------------------------------------- admin
+
+pub fn initialize_config(admin: &Pubkey, a: InitializeConfigArgs) -> Instruction {
+    ix(
+        acc::InitializeConfig {
+            admin: *admin,
+            config: pda::config(),
+            program: PROGRAM_ID,
+            program_data: pda::program_data(),
+            system_program: SYSTEM_PROGRAM,
+        },
+        args::InitializeConfig { args: a },
+    )
+}
+
+pub fn update_config(admin: &Pubkey, a: UpdateConfigArgs) -> Instruction {
+    ix(acc::UpdateConfig { admin: *admin, config: pda::config() }, args::UpdateConfig { args: a })
+}
+
+pub fn propose_admin(admin: &Pubkey, new_admin: &Pubkey) -> Instruction {
+    ix(acc::ProposeAdmin { admin: *admin, config: pda::config() }, args::ProposeAdmin { new_admin: *new_admin })
+}
+
+pub fn accept_admin(pending_admin: &Pubkey) -> Instruction {
+    ix(acc::AcceptAdmin { pending_admin: *pending_admin, config: pda::config() }, args::AcceptAdmin {})
+}
+
+pub fn add_mint(admin: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Instruction {
+    ix(
+        acc::AddMint {
+            admin: *admin,
+            config: pda::config(),
+            mint: *mint,
+            accepted_mint: pda::accepted_mint(mint),
+            token_program: *token_program,
+            system_program: SYSTEM_PROGRAM,
+        },
+        args::AddMint {},
+    )
+}
+
+pub fn remove_mint(admin: &Pubkey, mint: &Pubkey) -> Instruction {
+    ix(
+        acc::RemoveMint { admin: *admin, config: pda::config(), accepted_mint: pda::accepted_mint(mint) },
+        args::RemoveMint {},
+    )
+}
+
+pub fn set_paused(admin: &Pubkey, paused: bool) -> Instruction {
+    ix(acc::SetPaused { admin: *admin, config: pda::config() }, args::SetPaused { paused })
+}
+
+// ---------------------------------------------------------------- provider
+
+pub fn register_provider(authority: &Pubkey) -> Instruction {
+    ix(
+        acc::RegisterProvider { authority: *authority, provider: pda::provider(authority), system_program: SYSTEM_PROGRAM },
+        args::RegisterProvider {},
+    )
+}
+
+/// `listing_id` must be the provider profile's `listings_created` counter.
+pub fn create_listing(authority: &Pubkey, listing_id: u64, mint: &Pubkey, params: ListingParams) -> Instruction {
+    ix(
+        acc::CreateListing {
+            authority: *authority,
+            config: pda::config(),
+            provider: pda::provider(authority),
+            accepted_mint: pda::accepted_mint(mint),
+            listing: pda::listing(authority, listing_id),
+            system_program: SYSTEM_PROGRAM,
+        },
+        args::CreateListing { params },
+    )
+}
+
+pub fn update_listing(authority: &Pubkey, listing: &Pubkey, params: ListingParams) -> Instruction {
+    ix(acc::UpdateListing { authority: *authority, listing: *listing }, args::UpdateListing { params })
+}
+
+pub fn set_listing_paused(authority: &Pubkey, listing: &Pubkey, paused: bool) -> Instruction {
+    ix(acc::SetListingPaused { authority: *authority, listing: *listing }, args::SetListingPaused { paused })
+}
+
+pub fn close_listing(authority: &Pubkey, listing: &Pubkey) -> Instruction {
+    ix(acc::CloseListing { authority: *authority, listing: *listing }, args::CloseListing {})
+}
+
+pub fn activate_rental(provider: &Pubkey, rental: &Pubkey) -> Instruction {
+    ix(acc::ActivateRental { provider: *provider, rental: *rental }, args::ActivateRental {})
+}
+
+pub fn heartbeat(provider: &Pubkey, rental: &Pubkey) -> Instruction {
+    ix(
+        acc::Heartbeat { provider: *provider, provider_profile: pda::provider(provider), rental: *rental },
+        args::Heartbeat {},
+    )
+}
+
+pub fn claim(k: &RentalKeys, treasury: &Pubkey) -> Instruction {
+    ix(
+        acc::Claim {
+            provider: k.provider,
+            config: pda::config(),
+            rental: k.rental,
+            vault: k.vault(),
+            mint: k.mint,
+            provider_token: k.provider_token(),
+            treasury_token: k.treasury_token(treasury),
+            token_program: k.token_program,
+        },
+        args::Claim {},
+    )
+}
+
+fn end_unactivated(caller: &Pubkey, k: &RentalKeys) -> acc::EndUnactivated {
+    acc::EndUnactivated {
+        caller: *caller,
+        rental: k.rental,
+        listing: k.listing,
+        provider_profile: pda::provider(&k.provider),
+        renter: k.renter,
+        vault: k.vault(),
+        mint: k.mint,
+        renter_token: k.renter_token(),
+        token_program: k.token_program,
+    }
+}
+
+pub fn decline_rental(k: &RentalKeys) -> Instruction {
+    ix(end_unactivated(&k.provider, k), args::DeclineRental {})
+}
+
+// ---------------------------------------------------------------- renter
+
+pub fn open_rental(renter: &Pubkey, listing: &Pubkey, mint: &Pubkey, token_program: &Pubkey, rental_id: u64, deposit: u64) -> Instruction {
+    let rental = pda::rental(listing, renter, rental_id);
+    ix(
+        acc::OpenRental {
+            renter: *renter,
+            config: pda::config(),
+            accepted_mint: pda::accepted_mint(mint),
+            listing: *listing,
+            rental,
+            vault: pda::vault(&rental),
+            mint: *mint,
+            renter_token: ata(renter, mint, token_program),
+            token_program: *token_program,
+            system_program: SYSTEM_PROGRAM,
+        },
+        args::OpenRental { rental_id, deposit },
+    )
+}
+
+pub fn top_up(k: &RentalKeys, amount: u64) -> Instruction {
+    ix(
+        acc::TopUp {
+            renter: k.renter,
+            config: pda::config(),
+            rental: k.rental,
+            vault: k.vault(),
+            mint: k.mint,
+            renter_token: k.renter_token(),
+            token_program: k.token_program,
+        },
+        args::TopUp { amount },
+    )
+}
+
+/// The renter cancels any time before activation; anyone may after the activation timeout.
+pub fn cancel_rental(caller: &Pubkey, k: &RentalKeys) -> Instruction {
+    ix(end_unactivated(caller, k), args::CancelRental {})
+}
+
+pub fn close_rental(k: &RentalKeys, rating: Option<u8>) -> Instruction {
+    ix(
+        acc::CloseRental { renter: k.renter, rental: k.rental, provider_profile: pda::provider(&k.provider) },
+        args::CloseRental { rating },
+    )
+}
+
+// ---------------------------------------------------------------- settlement and disputes
+
+fn settle(caller: &Pubkey, k: &RentalKeys, treasury: &Pubkey) -> acc::Settle {
+    acc::Settle {
+        caller: *caller,
+        config: pda::config(),
+        rental: k.rental,
+        listing: k.listing,
+        provider_profile: pda::provider(&k.provider),
+        renter: k.renter,
+        vault: k.vault(),
+        mint: k.mint,
+        renter_token: k.renter_token(),
+        provider_token: k.provider_token(),
+        treasury_token: k.treasury_token(treasury),
+        token_program: k.token_program,
+    }
+}
+
+pub fn stop_rental(caller: &Pubkey, k: &RentalKeys, treasury: &Pubkey) -> Instruction {
+    ix(settle(caller, k, treasury), args::StopRental {})
+}
+
+pub fn finalize_rental(caller: &Pubkey, k: &RentalKeys, treasury: &Pubkey) -> Instruction {
+    ix(settle(caller, k, treasury), args::FinalizeRental {})
+}
+
+pub fn open_dispute(caller: &Pubkey, k: &RentalKeys, reason_code: u8) -> Instruction {
+    ix(
+        acc::OpenDispute {
+            caller: *caller,
+            rental: k.rental,
+            provider_profile: pda::provider(&k.provider),
+            vault: k.vault(),
+            mint: k.mint,
+            renter_token: k.renter_token(),
+            token_program: k.token_program,
+        },
+        args::OpenDispute { reason_code },
+    )
+}
+
+pub fn resolve_dispute(arbiter: &Pubkey, k: &RentalKeys, treasury: &Pubkey, provider_amount: u64) -> Instruction {
+    ix(settle(arbiter, k, treasury), args::ResolveDispute { provider_amount })
+}
+
+pub fn resolve_expired_dispute(caller: &Pubkey, k: &RentalKeys, treasury: &Pubkey) -> Instruction {
+    ix(settle(caller, k, treasury), args::ResolveExpiredDispute {})
+}
+
+pub fn quote(price_per_hour: u64, by: QuoteBy, fee_bps: u16) -> Instruction {
+    ix(acc::GetQuote {}, args::Quote { price_per_hour, by, fee_bps })
+}
+
+// ---------------------------------------------------------------- token helpers
+
+/// Creates `owner`'s associated token account if missing; a no-op when it exists.
+pub fn create_ata_idempotent(payer: &Pubkey, owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Instruction {
+    anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
+        payer,
+        owner,
+        mint,
+        token_program,
+    )
+}
+
+/// The payees' token accounts a settlement pays into, created if missing (payer funds rent).
+pub fn ensure_payee_accounts(payer: &Pubkey, k: &RentalKeys, treasury: &Pubkey) -> Vec<Instruction> {
+    [k.renter, k.provider, *treasury]
+        .iter()
+        .map(|owner| create_ata_idempotent(payer, owner, &k.mint, &k.token_program))
+        .collect()
+}
+
+pub const NATIVE_MINT: Pubkey = anchor_spl::token::spl_token::native_mint::ID;
+
+/// Wraps `lamports` SOL into `owner`'s wrapped-SOL account (SPL Token), creating it if needed.
+pub fn wrap_sol(owner: &Pubkey, lamports: u64) -> Vec<Instruction> {
+    let token_program = anchor_spl::token::ID;
+    let account = ata(owner, &NATIVE_MINT, &token_program);
+    let transfer = solana_system_interface::instruction::transfer(owner, &account, lamports);
+    vec![
+        create_ata_idempotent(owner, owner, &NATIVE_MINT, &token_program),
+        Instruction { program_id: transfer.program_id, accounts: transfer.accounts, data: transfer.data },
+        anchor_spl::token::spl_token::instruction::sync_native(&token_program, &account)
+            .expect("sync_native takes no fallible arguments"),
+    ]
+}
+
+/// Closes `owner`'s wrapped-SOL account, returning every lamport to `owner` as SOL.
+pub fn unwrap_sol(owner: &Pubkey) -> Instruction {
+    let token_program = anchor_spl::token::ID;
+    let account = ata(owner, &NATIVE_MINT, &token_program);
+    anchor_spl::token::spl_token::instruction::close_account(&token_program, &account, owner, owner, &[])
+        .expect("close_account with no multisig signers cannot fail")
+}

@@ -1,0 +1,141 @@
+//! A real `solana-test-validator` process for integration tests: loopback only, free ports,
+//! a temporary ledger, the program preloaded at genesis with an upgrade authority, health
+//! awaited, and always killed on drop.
+//!
+//! agave 4.2 listens on 0.0.0.0 whatever `--bind-address` says, so `scripts/test` runs the
+//! test binaries inside a private network namespace; nothing here is reachable from outside.
+use std::net::{TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+use gpu_escrow_sdk::{Keypair, Pubkey, Signer, PROGRAM_ID};
+use solana_rpc_client::rpc_client::RpcClient;
+
+const PORTS_PER_VALIDATOR: u16 = 60;
+static NEXT_SLOT: AtomicU16 = AtomicU16::new(0);
+
+pub struct TestValidator {
+    child: Child,
+    _ledger: tempfile::TempDir,
+    pub rpc_url: String,
+    /// Upgrade authority of the preloaded program (may initialise the config).
+    pub authority: Keypair,
+    pub authority_path: PathBuf,
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The validator binary: $SOLANA_TEST_VALIDATOR, or whatever `scripts/validator-install` provides.
+pub fn validator_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("SOLANA_TEST_VALIDATOR") {
+        return p.into();
+    }
+    let out = Command::new(repo_root().join("scripts/validator-install"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run scripts/validator-install");
+    assert!(out.status.success(), "scripts/validator-install failed");
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+fn port_free(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok() && UdpSocket::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// A block of ports no other validator of this process uses, each checked free.
+fn port_block() -> u16 {
+    let salt = (std::process::id() % 97) as u16;
+    loop {
+        let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst);
+        let base = 20_000 + ((slot + salt) % 600) * PORTS_PER_VALIDATOR;
+        if (base..base + PORTS_PER_VALIDATOR).step_by(1).all(port_free) {
+            return base;
+        }
+    }
+}
+
+pub fn write_keypair(path: &Path, k: &Keypair) {
+    let bytes: Vec<u8> = k.to_bytes().to_vec();
+    std::fs::write(path, serde_json::to_string(&bytes).unwrap()).unwrap();
+}
+
+impl TestValidator {
+    pub fn start() -> Self {
+        Self::start_with(&crate::svm::program_so())
+    }
+
+    pub fn start_with(program: &Path) -> Self {
+        let bin = validator_binary();
+        let ledger = tempfile::tempdir().unwrap();
+        let authority = Keypair::new();
+        let authority_path = ledger.path().join("upgrade-authority.json");
+        write_keypair(&authority_path, &authority);
+        let base = port_block();
+        let (rpc, faucet, gossip) = (base, base + 2, base + 3);
+        let dynamic = format!("{}-{}", base + 10, base + PORTS_PER_VALIDATOR);
+        let log = std::fs::File::create(ledger.path().join("validator.log")).unwrap();
+        let child = Command::new(&bin)
+            .args(["--ledger"])
+            .arg(ledger.path().join("ledger"))
+            .args(["--reset", "--quiet", "--bind-address", "127.0.0.1"])
+            .args(["--rpc-port", &rpc.to_string(), "--faucet-port", &faucet.to_string()])
+            .args(["--gossip-port", &gossip.to_string(), "--dynamic-port-range", &dynamic])
+            .arg("--upgradeable-program")
+            .arg(PROGRAM_ID.to_string())
+            .arg(program)
+            .arg(authority.pubkey().to_string())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+        let v = TestValidator { child, _ledger: ledger, rpc_url: format!("http://127.0.0.1:{rpc}"), authority, authority_path };
+        v.wait_healthy();
+        v
+    }
+
+    fn wait_healthy(&self) {
+        let client = RpcClient::new(self.rpc_url.clone());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if client.get_health().is_ok() && client.get_slot().is_ok_and(|s| s > 0) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let log = std::fs::read_to_string(self._ledger.path().join("validator.log")).unwrap_or_default();
+        panic!("validator at {} not healthy after 60 s; log:\n{log}", self.rpc_url);
+    }
+
+    pub fn rpc(&self) -> RpcClient {
+        RpcClient::new_with_commitment(self.rpc_url.clone(), gpu_escrow_sdk::CommitmentConfig::confirmed())
+    }
+
+    /// Airdrops SOL and waits until it is visible at `confirmed`.
+    pub fn airdrop(&self, to: &Pubkey, lamports: u64) {
+        let client = self.rpc();
+        let sig = client.request_airdrop(to, lamports).expect("airdrop request");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if client.confirm_transaction(&sig).unwrap_or(false) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("airdrop to {to} did not confirm");
+    }
+
+    pub fn ledger_dir(&self) -> &Path {
+        self._ledger.path()
+    }
+}
+
+impl Drop for TestValidator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,153 @@
+//! Every rule broken on purpose: each returns its named error and moves nothing.
+use gpu_escrow::state::{Listing, RentalState};
+use gpu_escrow_sdk::{ix, pda, Signer};
+use gpu_escrow_tests::svm::{listing_params, Env, Market, SPL_TOKEN};
+
+#[test]
+fn deposit_outside_the_listing_window_is_refused() {
+    let mut m = Market::new();
+    let before = m.balances();
+    // min 60 s = 60_000 units; max 30 days.
+    assert_eq!(m.open(1, 59_999).unwrap_err().name, "DepositBelowMinimum");
+    assert_eq!(m.open(1, 0).unwrap_err().name, "ZeroAmount");
+    assert_eq!(m.open(1, 30 * 24 * 3_600_000 + 1_000).unwrap_err().name, "DepositAboveMaximum");
+    assert_eq!(m.balances(), before);
+    assert!(!m.env.exists(&m.keys(1).rental));
+}
+
+#[test]
+fn capacity_is_enforced_and_freed_on_settlement() {
+    let mut m = Market::new(); // capacity 2
+    m.open(1, 600_000).unwrap();
+    m.open(2, 600_000).unwrap();
+    assert_eq!(m.open(3, 600_000).unwrap_err().name, "ListingAtCapacity");
+    let r = m.renter.insecure_clone();
+    m.env.send1(ix::cancel_rental(&r.pubkey(), &m.keys(1)), &r).unwrap();
+    m.open(3, 600_000).unwrap();
+    assert_eq!(m.env.decode::<Listing>(&m.listing).active_rentals, 2);
+}
+
+#[test]
+fn paused_listing_takes_no_rentals_and_closed_listing_needs_no_rentals() {
+    let mut m = Market::new();
+    let p = m.provider.insecure_clone();
+    m.env.send1(ix::set_listing_paused(&p.pubkey(), &m.listing, true), &p).unwrap();
+    assert_eq!(m.open(1, 600_000).unwrap_err().name, "ListingPaused");
+    m.env.send1(ix::set_listing_paused(&p.pubkey(), &m.listing, false), &p).unwrap();
+    m.open(1, 600_000).unwrap();
+    assert_eq!(m.env.send1(ix::close_listing(&p.pubkey(), &m.listing), &p).unwrap_err().name, "ListingHasRentals");
+    m.env.send1(ix::decline_rental(&m.keys(1)), &p).unwrap();
+    m.env.send1(ix::close_listing(&p.pubkey(), &m.listing), &p).unwrap();
+    assert!(!m.env.exists(&m.listing));
+}
+
+#[test]
+fn wrong_signers_are_named() {
+    let mut m = Market::new();
+    m.open(1, 600_000).unwrap();
+    let k = m.keys(1);
+    let stranger = m.env.wallet();
+    assert_eq!(m.env.send1(ix::activate_rental(&stranger.pubkey(), &k.rental), &stranger).unwrap_err().name, "NotProvider");
+    let p = m.provider.insecure_clone();
+    let err = m.env.send1(ix::update_listing(&stranger.pubkey(), &m.listing, listing_params(1)), &stranger).unwrap_err();
+    assert_eq!(err.name, "NotProvider");
+    m.env.send1(ix::activate_rental(&p.pubkey(), &k.rental), &p).unwrap();
+    let treasury = m.env.treasury.pubkey();
+    let err = m.env.send1(ix::stop_rental(&stranger.pubkey(), &k, &treasury), &stranger).unwrap_err();
+    assert_eq!(err.name, "NotParty");
+    assert_eq!(m.env.send1(ix::open_dispute(&stranger.pubkey(), &k, 1), &stranger).unwrap_err().name, "NotParty");
+    let err = m.env.send1(ix::top_up(&ix::RentalKeys { renter: stranger.pubkey(), ..k }, 1), &stranger).unwrap_err();
+    assert_eq!(err.name, "NotRenter");
+}
+
+#[test]
+fn payouts_cannot_be_redirected_to_a_wrong_account() {
+    let mut m = Market::new();
+    let k = m.running(1, 600_000);
+    m.env.advance(100);
+    let thief = m.env.wallet();
+    let mint = m.mint;
+    m.env.fund(&thief.pubkey(), &mint, 0);
+    // Claim with the treasury set to the thief: the token account's owner check fails.
+    let p = m.provider.insecure_clone();
+    let err = m.env.send1(ix::claim(&k, &thief.pubkey()), &p).unwrap_err();
+    assert_eq!(err.name, "ConstraintTokenOwner");
+    assert_eq!(m.env.balance(&thief.pubkey(), &mint), 0);
+}
+
+#[test]
+fn wrong_mint_is_refused() {
+    let mut m = Market::new();
+    let other = m.env.create_mint(SPL_TOKEN);
+    let admin = m.env.admin.pubkey();
+    m.env.admin_send(ix::add_mint(&admin, &other, &SPL_TOKEN)).unwrap();
+    let r = m.renter.insecure_clone();
+    m.env.fund(&r.pubkey(), &other, 10_000_000);
+    let ix = ix::open_rental(&r.pubkey(), &m.listing, &other, &SPL_TOKEN, 1, 600_000);
+    let err = m.env.send1(ix, &r).unwrap_err();
+    assert!(err.name == "WrongMint" || err.name == "ConstraintSeeds", "{}", err.name);
+    assert_eq!(m.env.balance(&r.pubkey(), &other), 10_000_000);
+}
+
+#[test]
+fn renting_your_own_listing_is_refused() {
+    let (mut env, mint) = Env::with_config();
+    let p = env.wallet();
+    env.send1(ix::register_provider(&p.pubkey()), &p).unwrap();
+    env.send1(ix::create_listing(&p.pubkey(), 0, &mint, listing_params(3_600)), &p).unwrap();
+    env.fund(&p.pubkey(), &mint, 1_000_000);
+    let ix = ix::open_rental(&p.pubkey(), &pda::listing(&p.pubkey(), 0), &mint, &SPL_TOKEN, 1, 100_000);
+    assert_eq!(env.send1(ix, &p).unwrap_err().name, "SelfRental");
+}
+
+#[test]
+fn rating_out_of_range_and_closing_an_open_rental_are_refused() {
+    let mut m = Market::new();
+    let k = m.running(1, 600_000);
+    let r = m.renter.insecure_clone();
+    assert_eq!(m.env.send1(ix::close_rental(&k, None), &r).unwrap_err().name, "RentalNotFinished");
+    let treasury = m.env.treasury.pubkey();
+    m.env.send1(ix::stop_rental(&r.pubkey(), &k, &treasury), &r).unwrap();
+    assert_eq!(m.env.send1(ix::close_rental(&k, Some(0)), &r).unwrap_err().name, "InvalidRating");
+    assert_eq!(m.env.send1(ix::close_rental(&k, Some(6)), &r).unwrap_err().name, "InvalidRating");
+    assert_eq!(m.rental(&k).state, RentalState::Settled);
+}
+
+#[test]
+fn a_resent_open_cannot_charge_twice() {
+    let mut m = Market::new();
+    m.open(9, 600_000).unwrap();
+    let err = m.open(9, 600_000).unwrap_err();
+    assert_eq!(err.name, "AccountAlreadyExists");
+    assert_eq!(m.balances().renter, gpu_escrow_tests::svm::RENTER_FUNDS - 600_000);
+}
+
+#[test]
+fn nothing_to_claim_and_claims_before_activation_are_refused() {
+    let mut m = Market::new();
+    m.open(1, 600_000).unwrap();
+    let k = m.keys(1);
+    assert_eq!(m.claim(&k).unwrap_err().name, "RentalNotActive");
+    m.activate(1).unwrap();
+    assert_eq!(m.claim(&k).unwrap_err().name, "NothingToClaim");
+}
+
+#[test]
+fn heartbeat_sla_stops_billing_and_allows_finalize() {
+    let mut params = listing_params(3_600_000);
+    params.heartbeat_interval_secs = 60;
+    let mut m = Market::with_params(params);
+    let k = m.running(1, 3_600_000);
+    let p = m.provider.insecure_clone();
+    m.env.advance(50);
+    m.env.send1(ix::heartbeat(&p.pubkey(), &k.rental), &p).unwrap();
+    m.env.advance(61); // missed: the cut is at +110
+    assert_eq!(m.env.send1(ix::heartbeat(&p.pubkey(), &k.rental), &p).unwrap_err().name, "SlaMissed");
+    let crank = m.env.wallet();
+    let treasury = m.env.treasury.pubkey();
+    m.env.send1(ix::finalize_rental(&crank.pubkey(), &k, &treasury), &crank).unwrap();
+    let r = m.rental(&k);
+    assert_eq!((r.billed_seconds, r.provider_paid + r.fee_paid), (110, 110_000));
+    let prov: gpu_escrow::state::Provider = m.env.decode(&pda::provider(&p.pubkey()));
+    assert_eq!(prov.heartbeats, 1);
+}
