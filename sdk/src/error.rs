@@ -45,13 +45,14 @@ fn anchor_error(code: u32) -> Option<(&'static str, &'static str)> {
         2012 => ("ConstraintAddress", "an account address is not the expected one"),
         2014 => ("ConstraintTokenMint", "a token account has the wrong mint"),
         2015 => ("ConstraintTokenOwner", "a token account belongs to the wrong wallet"),
-        2021 => ("ConstraintMintTokenProgram", "the mint belongs to a different token program"),
-        2023 => ("ConstraintTokenTokenProgram", "a token account belongs to a different token program"),
+        2021 => ("ConstraintTokenTokenProgram", "a token account belongs to a different token program"),
+        2022 => ("ConstraintMintTokenProgram", "the mint belongs to a different token program"),
+        2040 => ("ConstraintDuplicateMutableAccount", "the same account was passed twice where two are needed"),
         3001 => ("AccountDiscriminatorNotFound", "an account is not a gpu-escrow account"),
         3002 => ("AccountDiscriminatorMismatch", "an account has the wrong type"),
         3007 => ("AccountOwnedByWrongProgram", "an account is owned by the wrong program"),
         3012 => ("AccountNotInitialized", "a required account does not exist (not created yet, or already closed)"),
-        3014 => ("AccountNotSigner", "a required signature is missing"),
+        3010 => ("AccountNotSigner", "a required signature is missing"),
         _ => return None,
     })
 }

@@ -164,7 +164,7 @@ impl Env {
         let mut ixs = vec![solana_system_interface_create(&payer.pubkey(), &mint.pubkey(), lamports, space as u64, &token_program)];
         ixs.extend(init(&mint.pubkey(), &payer.pubkey()));
         ixs.push(
-            t22::instruction::initialize_mint2(&token_program, &mint.pubkey(), &payer.pubkey(), None, DECIMALS).unwrap(),
+            t22::instruction::initialize_mint2(&token_program, &mint.pubkey(), &payer.pubkey(), Some(&payer.pubkey()), DECIMALS).unwrap(),
         );
         self.send(&ixs, &payer, &[&mint]).unwrap_or_else(|f| panic!("create mint: {f:?}"));
         mint.pubkey()

@@ -56,6 +56,8 @@ fn wrong_signers_are_named() {
     let err = m.env.send1(ix::stop_rental(&stranger.pubkey(), &k, &treasury), &stranger).unwrap_err();
     assert_eq!(err.name, "NotParty");
     assert_eq!(m.env.send1(ix::open_dispute(&stranger.pubkey(), &k, 1), &stranger).unwrap_err().name, "NotParty");
+    let mint = m.mint;
+    m.env.fund(&stranger.pubkey(), &mint, 1_000);
     let err = m.env.send1(ix::top_up(&ix::RentalKeys { renter: stranger.pubkey(), ..k }, 1), &stranger).unwrap_err();
     assert_eq!(err.name, "NotRenter");
 }
