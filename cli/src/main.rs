@@ -1,1 +1,95 @@
-fn main() {}
+//! `gpu-escrow`: the command line for renters, providers, the arbiter and the admin.
+mod amount;
+mod args;
+mod commands;
+mod context;
+mod error;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use args::{Cli, Command};
+use commands as cmd;
+use context::Context;
+use error::CliError;
+use output::{Format, Output};
+
+async fn dispatch(ctx: &Context, command: Command) -> Result<Output, CliError> {
+    match command {
+        Command::Config(c) => cmd::admin::config(ctx, c).await,
+        Command::Mint(c) => cmd::admin::mint(ctx, c).await,
+        Command::Pause => cmd::admin::pause(ctx, true).await,
+        Command::Unpause => cmd::admin::pause(ctx, false).await,
+        Command::Admin(c) => cmd::admin::admin(ctx, c).await,
+        Command::Provider(c) => cmd::provider::run(ctx, c).await,
+        Command::Listing(c) => cmd::listing::run(ctx, c).await,
+        Command::Activate { rental } => cmd::rental::activate(ctx, &rental).await,
+        Command::Decline { rental } => cmd::rental::decline(ctx, &rental).await,
+        Command::Heartbeat(a) => cmd::heartbeat::run(ctx, a).await,
+        Command::Claim(a) => cmd::claim::run(ctx, a).await,
+        Command::Market(a) => cmd::market::run(ctx, a).await,
+        Command::Rent(a) => cmd::rent::run(ctx, a).await,
+        Command::Rentals => cmd::status::list(ctx).await,
+        Command::Status { rental } => cmd::status::status(ctx, &rental).await,
+        Command::Watch(a) => cmd::watch::run(ctx, a).await,
+        Command::TopUp { rental, amount } => cmd::rental::top_up(ctx, &rental, &amount).await,
+        Command::Stop { rental } => cmd::rental::stop(ctx, &rental).await,
+        Command::Cancel { rental } => cmd::rental::cancel(ctx, &rental).await,
+        Command::Close { rental, rate } => cmd::rental::close(ctx, &rental, rate).await,
+        Command::Dispute(c) => cmd::dispute::run(ctx, c).await,
+        Command::Finalize { rental } => cmd::rental::finalize(ctx, &rental).await,
+        Command::Receipt { rental } => cmd::receipt::receipt(ctx, &rental).await,
+        Command::History { csv } => cmd::receipt::history(ctx, csv.as_deref()).await,
+        Command::Program(c) => cmd::program::run(ctx, c).await,
+        Command::Dev(c) => cmd::dev::run(ctx, c).await,
+        Command::Completions { .. } => unreachable!("handled before a cluster context exists"),
+    }
+}
+
+fn report(err: &CliError, format: Format) {
+    let (kind, code, name) = match err {
+        CliError::Input(_) => ("input", None, None),
+        CliError::Refused(_) => ("refused", None, None),
+        CliError::Sdk(gpu_escrow_sdk::SdkError::Program { code, name, .. }) => ("program", Some(*code), Some(name.clone())),
+        CliError::Sdk(gpu_escrow_sdk::SdkError::Rpc(_)) => ("rpc", None, None),
+        CliError::Sdk(_) => ("cluster", None, None),
+    };
+    match format {
+        Format::Json => eprintln!(
+            "{}",
+            serde_json::json!({ "error": { "kind": kind, "message": err.to_string(), "code": code, "name": name } })
+        ),
+        Format::Human => eprintln!("error: {err}"),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(shell, &mut Cli::command(), "gpu-escrow", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
+    let format = cli.output;
+    let ctx = match Context::new(cli.config.as_deref(), cli.url.as_deref(), cli.keypair.as_deref(), cli.commitment.as_deref(), format) {
+        Ok(c) => c,
+        Err(e) => {
+            report(&e, format);
+            return ExitCode::FAILURE;
+        }
+    };
+    match dispatch(&ctx, cli.command).await {
+        Ok(out) => {
+            if !(out.json.is_null() && out.human.is_empty()) {
+                out.print(format);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            report(&e, format);
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -340,4 +340,124 @@ impl EscrowClient {
         sigs.reverse();
         Ok(sigs.into_iter().map(|s| s.signature).collect())
     }
+
+    // ------------------------------------------------------------ receipts
+
+    /// Logs of a successful transaction; None for failed or unknown ones.
+    pub async fn successful_logs(&self, sig: &str) -> SdkResult<Option<Vec<String>>> {
+        use solana_transaction_status_client_types::{option_serializer::OptionSerializer, UiTransactionEncoding};
+        let sig: Signature = sig.parse().map_err(|_| SdkError::InvalidInput(format!("bad signature {sig}")))?;
+        let tx = self.rpc.get_transaction(&sig, UiTransactionEncoding::Json).await.map_err(Self::rpc_err)?;
+        let Some(meta) = tx.transaction.meta else { return Ok(None) };
+        if meta.err.is_some() {
+            return Ok(None);
+        }
+        Ok(match meta.log_messages {
+            OptionSerializer::Some(logs) => Some(logs),
+            _ => None,
+        })
+    }
+
+    /// A rental's receipt, rebuilt from its transactions' events (works after closing).
+    pub async fn receipt(&self, rental: &Pubkey) -> SdkResult<crate::receipts::Receipt> {
+        let mut receipt = crate::receipts::Receipt::default();
+        for sig in self.signatures_for(rental).await? {
+            let Some(logs) = self.successful_logs(&sig).await? else { continue };
+            let events: Vec<_> = crate::receipts::parse_logs(&logs).into_iter().filter(|e| e.rental() == *rental).collect();
+            if events.is_empty() {
+                continue;
+            }
+            events.iter().for_each(|e| receipt.apply(e));
+            receipt.signatures.push(sig);
+        }
+        if receipt.rental.is_empty() {
+            return Err(SdkError::AccountNotFound { what: "rental history for", address: *rental });
+        }
+        Ok(receipt)
+    }
+
+    /// Every rental `wallet` took part in (as renter or provider), open or closed, oldest first.
+    pub async fn history(&self, wallet: &Pubkey) -> SdkResult<Vec<crate::receipts::Receipt>> {
+        let mut rentals: Vec<Pubkey> = Vec::new();
+        for party in [Party::Renter, Party::Provider] {
+            rentals.extend(self.rentals_of(party, wallet).await?.into_iter().map(|(k, _)| k));
+        }
+        for sig in self.signatures_for(wallet).await? {
+            let Some(logs) = self.successful_logs(&sig).await? else { continue };
+            for e in crate::receipts::parse_logs(&logs) {
+                rentals.push(e.rental());
+            }
+        }
+        rentals.sort();
+        rentals.dedup();
+        let mut out = Vec::new();
+        for r in rentals {
+            let receipt = self.receipt(&r).await?;
+            if receipt.renter == wallet.to_string() || receipt.provider == wallet.to_string() {
+                out.push(receipt);
+            }
+        }
+        out.sort_by_key(|r| r.opened_at);
+        Ok(out)
+    }
+
+    // ------------------------------------------------------------ deployment
+
+    /// Deploys `program` (the .so bytes) at `program_keypair`'s address through the
+    /// upgradeable loader, with `authority` as upgrade authority. Write transactions are sent
+    /// together and confirmed in bulk; missing ones are resent (writes are idempotent).
+    pub async fn deploy_program(&self, payer: &Keypair, program_keypair: &Keypair, authority: &Keypair, program: &[u8]) -> SdkResult<Signature> {
+        use crate::deploy;
+        let buffer = Keypair::new();
+        let rent = |len| self.rpc.get_minimum_balance_for_rent_exemption(len);
+        let buffer_rent = rent(deploy::buffer_len(program.len())).await.map_err(Self::rpc_err)?;
+        let create = deploy::create_buffer(&payer.pubkey(), &buffer.pubkey(), &authority.pubkey(), buffer_rent, program.len())?;
+        self.send(&create, payer, &[&buffer]).await?;
+
+        let mut pending = deploy::writes(&buffer.pubkey(), &authority.pubkey(), program);
+        for _round in 0..5 {
+            if pending.is_empty() {
+                break;
+            }
+            let (blockhash, _) = self.rpc.get_latest_blockhash_with_commitment(self.commitment).await.map_err(Self::rpc_err)?;
+            let mut sent = Vec::with_capacity(pending.len());
+            for ix in &pending {
+                let tx = Transaction::new_signed_with_payer(std::slice::from_ref(ix), Some(&payer.pubkey()), &[payer, authority], blockhash);
+                let cfg = RpcSendTransactionConfig { skip_preflight: true, ..Default::default() };
+                let sig = self.rpc.send_transaction_with_config(&tx, cfg).await.map_err(Self::send_err)?;
+                sent.push((sig, ix.clone()));
+            }
+            // Wait until each write is confirmed or its blockhash has expired.
+            let mut unconfirmed = sent;
+            let last_valid = self.rpc.get_block_height().await.map_err(Self::rpc_err)? + 150;
+            loop {
+                let mut still = Vec::new();
+                for chunk in unconfirmed.chunks(200) {
+                    let sigs: Vec<Signature> = chunk.iter().map(|(s, _)| *s).collect();
+                    let st = self.rpc.get_signature_statuses(&sigs).await.map_err(Self::rpc_err)?.value;
+                    for ((sig, ix), status) in chunk.iter().zip(st) {
+                        match status {
+                            Some(s) if s.err.is_some() => {
+                                return Err(SdkError::from_transaction_error(s.err.as_ref().unwrap(), vec![]));
+                            }
+                            Some(s) if s.satisfies_commitment(self.commitment) => {}
+                            _ => still.push((*sig, ix.clone())),
+                        }
+                    }
+                }
+                unconfirmed = still;
+                if unconfirmed.is_empty() || self.rpc.get_block_height().await.map_err(Self::rpc_err)? > last_valid {
+                    break;
+                }
+                tokio::time::sleep(POLL_INTERVAL).await;
+            }
+            pending = unconfirmed.into_iter().map(|(_, ix)| ix).collect();
+        }
+        if !pending.is_empty() {
+            return Err(SdkError::Expired { attempts: 5 });
+        }
+        let program_rent = rent(deploy::program_account_len()).await.map_err(Self::rpc_err)?;
+        let ixs = deploy::deploy(&payer.pubkey(), &program_keypair.pubkey(), &buffer.pubkey(), &authority.pubkey(), program_rent, program.len())?;
+        self.send(&ixs, payer, &[program_keypair, authority]).await
+    }
 }

@@ -328,3 +328,28 @@ pub fn unwrap_sol(owner: &Pubkey) -> Instruction {
     anchor_spl::token::spl_token::instruction::close_account(&token_program, &account, owner, owner, &[])
         .expect("close_account with no multisig signers cannot fail")
 }
+
+// ---------------------------------------------------------------- test-token helpers
+
+/// Creates and initialises a mint (SPL Token or Token-2022) with `authority` as mint and
+/// freeze authority. For local clusters and tests; real markets use existing stablecoins.
+pub fn create_mint(payer: &Pubkey, mint: &Pubkey, authority: &Pubkey, decimals: u8, token_program: &Pubkey, rent_lamports: u64) -> Vec<Instruction> {
+    let create = solana_system_interface::instruction::create_account(payer, mint, rent_lamports, MINT_LEN as u64, token_program);
+    vec![
+        Instruction { program_id: create.program_id, accounts: create.accounts, data: create.data },
+        anchor_spl::token_2022::spl_token_2022::instruction::initialize_mint2(token_program, mint, authority, Some(authority), decimals)
+            .expect("valid token program id"),
+    ]
+}
+
+pub const MINT_LEN: usize = 82;
+
+/// Mints `amount` base units to `owner`'s associated token account, creating it if missing.
+pub fn mint_to(payer: &Pubkey, mint: &Pubkey, authority: &Pubkey, owner: &Pubkey, token_program: &Pubkey, amount: u64) -> Vec<Instruction> {
+    let ata = ata(owner, mint, token_program);
+    vec![
+        create_ata_idempotent(payer, owner, mint, token_program),
+        anchor_spl::token_2022::spl_token_2022::instruction::mint_to(token_program, mint, &ata, authority, &[], amount)
+            .expect("valid token program id"),
+    ]
+}

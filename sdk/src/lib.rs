@@ -8,6 +8,8 @@
 //! - [`quote`]: prices, earned/claimable/refundable amounts, computed by the program's own
 //!   settlement module;
 //! - [`client`]: an async RPC client (send with safe retries, filtered queries);
+//! - [`receipts`]: receipts and history rebuilt from the program's events;
+//! - [`deploy`]: upgradeable-loader deployment to any cluster;
 //! - [`batch`]: packs many claims, heartbeats or finalizes into few transactions;
 //! - [`error`]: one error type, with program rejections kept apart from RPC failures.
 //!
@@ -46,10 +48,12 @@
 pub mod accounts;
 pub mod batch;
 pub mod client;
+pub mod deploy;
 pub mod error;
 pub mod ix;
 pub mod pda;
 pub mod quote;
+pub mod receipts;
 
 pub use anchor_lang::prelude::Pubkey;
 pub use anchor_lang::solana_program::instruction::Instruction;

@@ -1,0 +1,82 @@
+//! Renter search over listings: server-side memcmp filters plus price, VRAM and rating.
+use std::collections::HashMap;
+
+use gpu_escrow_sdk::accounts::fixed_str;
+use gpu_escrow_sdk::client::ListingFilter;
+use gpu_escrow_sdk::Pubkey;
+use serde_json::json;
+
+use super::Token;
+use crate::args::{MarketArgs, SortKey};
+use crate::context::{parse_pubkey, Context};
+use crate::error::CliError;
+use crate::output::{duration, table, Output};
+
+pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
+    ctx.client.ensure_program_deployed().await?;
+    let mint = a.mint.as_deref().map(|m| parse_pubkey(m, "mint")).transpose()?;
+    let max_price = match (&a.max_price, mint) {
+        (Some(p), Some(m)) => Some(Token::load(ctx, &m).await?.parse(p)?),
+        // Without a mint, read the price with the common 6 decimals of USD stablecoins.
+        (Some(p), None) => Some(crate::amount::parse(p, 6).map_err(CliError::Input)?),
+        _ => None,
+    };
+    if let Some(r) = a.min_rating {
+        if !(0.0..=5.0).contains(&r) {
+            return Err(CliError::Input(format!("--min-rating must be between 0 and 5, got {r}")));
+        }
+    }
+    let filter = ListingFilter {
+        mint,
+        provider: None,
+        gpu_model: a.gpu.clone(),
+        region: a.region.clone(),
+        max_price_per_hour: max_price,
+        min_vram_gb: a.min_vram,
+        min_rating_x100: a.min_rating.map(|r| (r * 100.0).round() as u64),
+        include_paused: false,
+    };
+    let listings = ctx.client.listings(&filter).await?;
+    let mut ratings: HashMap<Pubkey, Option<u64>> = HashMap::new();
+    let mut tokens: HashMap<Pubkey, Token> = HashMap::new();
+    for (_, l) in &listings {
+        if !ratings.contains_key(&l.provider) {
+            let r = ctx.client.provider(&l.provider).await?.and_then(|p| p.rating_x100());
+            ratings.insert(l.provider, r);
+        }
+        if !tokens.contains_key(&l.mint) {
+            tokens.insert(l.mint, Token::load(ctx, &l.mint).await?);
+        }
+    }
+    let mut listings = listings;
+    match a.sort {
+        SortKey::Price => listings.sort_by_key(|(k, l)| (l.price_per_hour, *k)),
+        SortKey::Vram => listings.sort_by_key(|(k, l)| (std::cmp::Reverse(l.vram_gb), l.price_per_hour, *k)),
+        SortKey::Rating => listings.sort_by_key(|(k, l)| (std::cmp::Reverse(ratings[&l.provider].unwrap_or(0)), l.price_per_hour, *k)),
+    }
+    let mut rows = Vec::new();
+    let mut items = Vec::new();
+    for (k, l) in &listings {
+        let t = &tokens[&l.mint];
+        let rating = ratings[&l.provider].map(|r| r as f64 / 100.0);
+        let mut j = super::listing::listing_json(k, l, t);
+        j["provider_rating"] = json!(rating);
+        items.push(j);
+        rows.push(vec![
+            k.to_string(),
+            format!("{}x {}", l.gpu_count, fixed_str(&l.gpu_model)),
+            format!("{} GB", l.vram_gb),
+            fixed_str(&l.region),
+            format!("{}/h", t.show(l.price_per_hour)),
+            rating.map(|r| format!("{r:.1}")).unwrap_or_else(|| "-".into()),
+            format!("{}/{}", l.active_rentals, l.capacity),
+            if l.heartbeat_interval_secs > 0 { duration(l.heartbeat_interval_secs as u64) } else { "-".into() },
+        ]);
+    }
+    let human = if rows.is_empty() {
+        "no listings match".to_string()
+    } else {
+        table(&["LISTING", "GPU", "VRAM", "REGION", "PRICE", "RATING", "IN USE", "SLA"], &rows)
+    };
+    Ok(Output::new(json!({ "listings": items }), human))
+}

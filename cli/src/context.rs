@@ -1,0 +1,114 @@
+//! Cluster, wallet and output settings, following the Solana CLI: the config file
+//! (~/.config/solana/cli/config.yml), `-u/--url` with monikers, `-k/--keypair`, `--commitment`.
+use std::path::{Path, PathBuf};
+
+use gpu_escrow_sdk::client::EscrowClient;
+use gpu_escrow_sdk::{CommitmentConfig, Keypair, Pubkey, Signer};
+
+use crate::error::CliError;
+use crate::output::Format;
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct SolanaConfig {
+    json_rpc_url: Option<String>,
+    keypair_path: Option<String>,
+    commitment: Option<String>,
+}
+
+pub struct Context {
+    pub url: String,
+    pub keypair_path: PathBuf,
+    pub commitment: CommitmentConfig,
+    pub format: Format,
+    pub client: EscrowClient,
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))
+}
+
+pub fn default_config_path() -> PathBuf {
+    home().join(".config/solana/cli/config.yml")
+}
+
+/// Resolves Solana monikers (`localhost`, `devnet`, `testnet`, `mainnet-beta` and their first
+/// letters) to URLs; anything else must be an http(s) URL.
+pub fn resolve_url(text: &str) -> Result<String, CliError> {
+    Ok(match text {
+        "l" | "localhost" => "http://127.0.0.1:8899".into(),
+        "d" | "devnet" => "https://api.devnet.solana.com".into(),
+        "t" | "testnet" => "https://api.testnet.solana.com".into(),
+        "m" | "mainnet-beta" => "https://api.mainnet-beta.solana.com".into(),
+        u if u.starts_with("http://") || u.starts_with("https://") => u.into(),
+        other => {
+            return Err(CliError::Input(format!(
+                "unknown cluster `{other}`: use localhost, devnet, testnet, mainnet-beta or an http(s) URL"
+            )))
+        }
+    })
+}
+
+fn parse_commitment(text: &str) -> Result<CommitmentConfig, CliError> {
+    match text {
+        "processed" => Ok(CommitmentConfig::processed()),
+        "confirmed" => Ok(CommitmentConfig::confirmed()),
+        "finalized" => Ok(CommitmentConfig::finalized()),
+        other => Err(CliError::Input(format!("unknown commitment `{other}`: use processed, confirmed or finalized"))),
+    }
+}
+
+impl Context {
+    pub fn new(
+        config_file: Option<&Path>,
+        url: Option<&str>,
+        keypair: Option<&Path>,
+        commitment: Option<&str>,
+        format: Format,
+    ) -> Result<Self, CliError> {
+        let path = config_file.map(Path::to_path_buf).unwrap_or_else(default_config_path);
+        let file: SolanaConfig = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_yaml::from_str(&text)
+                .map_err(|e| CliError::Input(format!("cannot parse Solana CLI config {}: {e}", path.display())))?,
+            Err(_) if config_file.is_none() => SolanaConfig::default(),
+            Err(e) => return Err(CliError::Input(format!("cannot read config file {}: {e}", path.display()))),
+        };
+        let url = resolve_url(url.or(file.json_rpc_url.as_deref()).unwrap_or("localhost"))?;
+        let keypair_path = keypair
+            .map(Path::to_path_buf)
+            .or(file.keypair_path.map(PathBuf::from))
+            .unwrap_or_else(|| home().join(".config/solana/id.json"));
+        let commitment = parse_commitment(commitment.or(file.commitment.as_deref()).unwrap_or("confirmed"))?;
+        let client = EscrowClient::new(url.clone(), commitment);
+        Ok(Context { url, keypair_path, commitment, format, client })
+    }
+
+    /// The wallet from `-k` or the config file, with a clear error if it cannot be read.
+    pub fn signer(&self) -> Result<Keypair, CliError> {
+        read_keypair(&self.keypair_path)
+    }
+
+    pub fn signer_pubkey(&self) -> Result<Pubkey, CliError> {
+        Ok(self.signer()?.pubkey())
+    }
+}
+
+pub fn read_keypair(path: &Path) -> Result<Keypair, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::Input(format!("cannot read keypair file {}: {e}", path.display())))?;
+    let bytes: Vec<u8> = serde_json::from_str(&text)
+        .map_err(|_| CliError::Input(format!("keypair file {} is not a JSON array of 64 bytes", path.display())))?;
+    Keypair::try_from(bytes.as_slice())
+        .map_err(|_| CliError::Input(format!("keypair file {} does not hold a valid ed25519 keypair", path.display())))
+}
+
+pub fn write_keypair(path: &Path, k: &Keypair) -> Result<(), CliError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| CliError::Input(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let json = serde_json::to_string(&k.to_bytes().to_vec()).expect("bytes serialise");
+    std::fs::write(path, json).map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))
+}
+
+pub fn parse_pubkey(text: &str, what: &str) -> Result<Pubkey, CliError> {
+    text.parse().map_err(|_| CliError::Input(format!("{what} `{text}` is not a valid base58 address")))
+}
