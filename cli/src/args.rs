@@ -4,18 +4,21 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::output::Format;
 
+const EXAMPLES: &str = "Examples:
+  gpu-escrow -u devnet market --gpu \"RTX 4090\" --max-price 1.50
+  gpu-escrow rent <LISTING> --hours 2          (shows the quote, asks before sending)
+  gpu-escrow watch <RENTAL> --alert-below 10   (live meter; warns under 10 minutes left)
+  gpu-escrow stop <RENTAL>                     (pays the provider, the fee, refunds the rest)
+  gpu-escrow claim --all                       (provider: collect from every rental)
+  gpu-escrow history --csv rentals.csv         (records for expenses and taxes)
+Config: reads ~/.config/solana/cli/config.yml like the Solana CLI; -u and -k override it.";
+
 /// Rent and provide GPUs with per-second escrow on Solana.
 ///
 /// Amounts are written in tokens with decimals (`--deposit 12.5`, `--price 0.60`), never in
 /// base units; prices are per hour and billing is per second of actual use.
-///
-/// Examples:
-///   gpu-escrow market --gpu "RTX 4090" --max-price 1.50
-///   gpu-escrow rent 7xKX...q9 --hours 2
-///   gpu-escrow watch <RENTAL> --alert-below 10
-///   gpu-escrow claim --all
 #[derive(Parser)]
-#[command(name = "gpu-escrow", version, propagate_version = true)]
+#[command(name = "gpu-escrow", version, propagate_version = true, after_help = EXAMPLES)]
 pub struct Cli {
     /// Solana CLI config file [default: ~/.config/solana/cli/config.yml]
     #[arg(short = 'C', long, global = true, value_name = "PATH")]

@@ -68,7 +68,16 @@ impl TestValidator {
         Self::start_with(&crate::svm::program_so())
     }
 
+    /// A validator with no gpu-escrow program (for deploy and wrong-cluster tests).
+    pub fn start_without_program() -> Self {
+        Self::launch(None)
+    }
+
     pub fn start_with(program: &Path) -> Self {
+        Self::launch(Some(program))
+    }
+
+    fn launch(program: Option<&Path>) -> Self {
         let bin = validator_binary();
         let ledger = tempfile::tempdir().unwrap();
         let authority = Keypair::new();
@@ -78,16 +87,16 @@ impl TestValidator {
         let (rpc, faucet, gossip) = (base, base + 2, base + 3);
         let dynamic = format!("{}-{}", base + 10, base + PORTS_PER_VALIDATOR);
         let log = std::fs::File::create(ledger.path().join("validator.log")).unwrap();
-        let child = Command::new(&bin)
-            .args(["--ledger"])
+        let mut cmd = Command::new(&bin);
+        cmd.args(["--ledger"])
             .arg(ledger.path().join("ledger"))
             .args(["--reset", "--quiet", "--bind-address", "127.0.0.1"])
             .args(["--rpc-port", &rpc.to_string(), "--faucet-port", &faucet.to_string()])
-            .args(["--gossip-port", &gossip.to_string(), "--dynamic-port-range", &dynamic])
-            .arg("--upgradeable-program")
-            .arg(PROGRAM_ID.to_string())
-            .arg(program)
-            .arg(authority.pubkey().to_string())
+            .args(["--gossip-port", &gossip.to_string(), "--dynamic-port-range", &dynamic]);
+        if let Some(program) = program {
+            cmd.arg("--upgradeable-program").arg(PROGRAM_ID.to_string()).arg(program).arg(authority.pubkey().to_string());
+        }
+        let child = cmd
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
@@ -138,4 +147,9 @@ impl Drop for TestValidator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+pub fn read_keypair(path: &Path) -> Keypair {
+    let bytes: Vec<u8> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    Keypair::try_from(bytes.as_slice()).unwrap()
 }

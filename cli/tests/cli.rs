@@ -1,0 +1,299 @@
+//! The built `gpu-escrow` binary against a real local validator: every command's happy path
+//! and the errors a user must be able to act on, checking output and on-chain effect.
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use gpu_escrow_sdk::{Keypair, Signer};
+use gpu_escrow_tests::validator::{write_keypair, TestValidator};
+use serde_json::Value;
+
+struct Net {
+    v: TestValidator,
+    home: tempfile::TempDir,
+}
+
+struct Run {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+    fn success(self) -> Self {
+        assert!(self.ok, "command failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+    fn failure(self) -> Self {
+        assert!(!self.ok, "command should have failed:\nstdout: {}", self.stdout);
+        self
+    }
+}
+
+impl Net {
+    fn start() -> Self {
+        Self::with(TestValidator::start())
+    }
+
+    fn with(v: TestValidator) -> Self {
+        Net { v, home: tempfile::tempdir().unwrap() }
+    }
+
+    /// A new wallet file, funded with SOL unless `sol` is 0.
+    fn wallet(&self, name: &str, sol: u64) -> PathBuf {
+        let path = self.home.path().join(format!("{name}.json"));
+        let k = Keypair::new();
+        write_keypair(&path, &k);
+        if sol > 0 {
+            self.v.airdrop(&k.pubkey(), sol * 1_000_000_000);
+        }
+        path
+    }
+
+    fn run(&self, keypair: &Path, args: &[&str]) -> Run {
+        let out = Command::cargo_bin("gpu-escrow")
+            .unwrap()
+            // An empty HOME keeps the developer's own Solana CLI config out of the tests.
+            .env("HOME", self.home.path())
+            .args(["-u", &self.v.rpc_url, "-k"])
+            .arg(keypair)
+            .args(args)
+            .output()
+            .unwrap();
+        Run { ok: out.status.success(), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+    }
+
+    fn json(&self, keypair: &Path, args: &[&str]) -> Value {
+        let mut all = vec!["--output", "json"];
+        all.extend_from_slice(args);
+        self.run(keypair, &all).success().json()
+    }
+}
+
+fn pubkey(path: &Path) -> String {
+    gpu_escrow_tests::validator::read_keypair(path).pubkey().to_string()
+}
+
+/// Admin config, a 6-decimal test token, a provider with one listing, a renter with 100 tokens.
+struct Market {
+    net: Net,
+    admin: PathBuf,
+    provider: PathBuf,
+    renter: PathBuf,
+    mint: String,
+    listing: String,
+}
+
+impl Market {
+    fn new(extra_listing_args: &[&str]) -> Self {
+        let net = Net::start();
+        let admin = net.home.path().join("admin.json");
+        std::fs::copy(&net.v.authority_path, &admin).unwrap();
+        net.v.airdrop(&net.v.authority.pubkey(), 50_000_000_000);
+        let arbiter = net.wallet("arbiter", 1);
+        let treasury = net.wallet("treasury", 0);
+        let provider = net.wallet("provider", 5);
+        let renter = net.wallet("renter", 5);
+        net.run(&admin, &["config", "init", "--arbiter", &pubkey(&arbiter), "--treasury", &pubkey(&treasury), "--fee-bps", "250"]).success();
+        let mint = net.json(&admin, &["dev", "create-mint", "--decimals", "6"])["mint"].as_str().unwrap().to_string();
+        net.run(&admin, &["mint", "add", &mint]).success();
+        net.run(&admin, &["dev", "mint-to", &mint, &pubkey(&renter), "100"]).success();
+        net.run(&provider, &["provider", "register"]).success();
+        let mut args = vec!["listing", "create", "--mint", &mint, "--price", "36", "--gpu", "RTX 4090", "--vram", "24", "--region", "eu-west", "--capacity", "3"];
+        args.extend_from_slice(extra_listing_args);
+        let listing = net.json(&provider, &args)["listing"].as_str().unwrap().to_string();
+        Market { net, admin, provider, renter, mint, listing }
+    }
+
+    fn balance(&self, owner: &Path) -> u64 {
+        self.net.json(owner, &["dev", "balance", &self.mint, &pubkey(owner)])["balance"]["amount"].as_u64().unwrap()
+    }
+
+    fn rent(&self, hours: &str) -> String {
+        self.net.json(&self.renter, &["rent", &self.listing, "--hours", hours, "--yes"])["rental"].as_str().unwrap().to_string()
+    }
+}
+
+#[test]
+fn a_full_rental_through_the_cli() {
+    let m = Market::new(&[]);
+    let n = &m.net;
+
+    let market = n.json(&m.renter, &["market", "--gpu", "RTX 4090", "--max-price", "40", "--min-vram", "16"]);
+    let listings = market["listings"].as_array().unwrap();
+    assert_eq!(listings.len(), 1);
+    assert_eq!(listings[0]["price_per_hour"]["ui_amount"], "36.00");
+    assert!(n.json(&m.renter, &["market", "--max-price", "35"])["listings"].as_array().unwrap().is_empty());
+    let human = n.run(&m.renter, &["market"]).success().stdout;
+    assert!(human.contains("RTX 4090") && human.contains("36.00"), "{human}");
+
+    // 0.1 h at 36/h = 3.60 tokens.
+    let rent = n.json(&m.renter, &["rent", &m.listing, "--hours", "0.1", "--yes"]);
+    let rental = rent["rental"].as_str().unwrap().to_string();
+    assert_eq!(rent["deposit"]["amount"], 3_600_000);
+    assert_eq!(m.balance(&m.renter), 96_400_000);
+    assert_eq!(n.json(&m.renter, &["status", &rental])["state"], "Funded");
+
+    n.run(&m.provider, &["activate", &rental]).success();
+    let watch = n.run(&m.renter, &["--output", "json", "watch", &rental, "--count", "1"]).success();
+    let reading: Value = serde_json::from_str(watch.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(reading["state"], "Active");
+    assert!(reading["remaining_seconds"].as_u64().unwrap() <= 360);
+
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let claim = n.json(&m.provider, &["claim", &rental]);
+    assert_eq!(claim["claims"].as_array().unwrap().len(), 1);
+    let provider_after_claim = m.balance(&m.provider);
+    assert!(provider_after_claim > 0, "provider was paid by the claim");
+
+    n.run(&m.renter, &["top-up", &rental, "0.5"]).success();
+    assert_eq!(n.json(&m.renter, &["status", &rental])["deposited"]["amount"], 4_100_000);
+
+    let stop = n.json(&m.renter, &["stop", &rental]);
+    assert_eq!(stop["state"], "Settled");
+    let paid = stop["provider_paid"]["amount"].as_u64().unwrap();
+    let fee = stop["fee_paid"]["amount"].as_u64().unwrap();
+    let refunded = stop["refunded"]["amount"].as_u64().unwrap();
+    assert_eq!(paid + fee + refunded, 4_100_000, "conservation");
+    assert_eq!(m.balance(&m.provider), paid);
+    assert_eq!(m.balance(&m.renter), 100_000_000 - 4_100_000 + refunded);
+
+    n.run(&m.renter, &["close", &rental, "--rate", "5"]).success();
+    let receipt = n.json(&m.renter, &["receipt", &rental]);
+    assert_eq!(receipt["state"], "Settled (closed)");
+    assert_eq!(receipt["provider_paid"], paid);
+    assert_eq!(receipt["rating"], 5);
+    assert!(receipt["signatures"].as_array().unwrap().len() >= 6);
+
+    let csv = n.home.path().join("history.csv");
+    n.run(&m.renter, &["history", "--csv", csv.to_str().unwrap()]).success();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("rental,role,state"));
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[1].contains(&rental) && lines[1].contains(",renter,"));
+
+    let p = n.json(&m.renter, &["provider", "show", &pubkey(&m.provider)]);
+    assert_eq!((p["rating"].as_f64(), p["rentals_completed"].as_u64()), (Some(5.0), Some(1)));
+}
+
+#[test]
+fn cancel_decline_dispute_and_admin_commands() {
+    let m = Market::new(&[]);
+    let n = &m.net;
+    let r1 = m.rent("0.1");
+    n.run(&m.renter, &["cancel", &r1]).success();
+    assert_eq!(m.balance(&m.renter), 100_000_000);
+    let r2 = m.rent("0.1");
+    n.run(&m.provider, &["decline", &r2]).success();
+    assert_eq!(n.json(&m.renter, &["status", &r2])["state"], "Cancelled");
+
+    let r3 = m.rent("0.1");
+    n.run(&m.provider, &["activate", &r3]).success();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let d = n.json(&m.renter, &["dispute", "open", &r3, "--reason", "2"]);
+    let locked = d["locked"]["amount"].as_u64().unwrap();
+    assert!(locked > 0);
+    let arbiter = n.home.path().join("arbiter.json");
+    let err = n.run(&m.provider, &["dispute", "resolve", &r3, "--provider-amount", "0"]).failure();
+    assert!(err.stderr.contains("Only the arbiter"), "{}", err.stderr);
+    n.run(&arbiter, &["dispute", "resolve", &r3, "--provider-amount", "0"]).success();
+    assert_eq!(n.json(&m.renter, &["status", &r3])["state"], "Settled");
+    assert_eq!(m.balance(&m.provider), 0, "the arbiter awarded nothing to the provider");
+
+    n.run(&m.admin, &["pause"]).success();
+    let err = n.run(&m.renter, &["rent", &m.listing, "--hours", "0.1", "--yes"]).failure();
+    assert!(err.stderr.contains("paused"), "{}", err.stderr);
+    assert!(n.json(&m.admin, &["config", "show"])["paused"].as_bool().unwrap());
+    n.run(&m.admin, &["unpause"]).success();
+    n.run(&m.admin, &["config", "update", "--fee-bps", "100"]).success();
+    assert_eq!(n.json(&m.admin, &["config", "show"])["fee_bps"], 100);
+
+    n.run(&m.provider, &["listing", "pause", &m.listing]).success();
+    assert!(n.json(&m.renter, &["market"])["listings"].as_array().unwrap().is_empty());
+    n.run(&m.provider, &["listing", "resume", &m.listing]).success();
+    n.run(&m.provider, &["listing", "update", &m.listing, "--price", "40"]).success();
+    let l = &n.json(&m.renter, &["market"])["listings"][0];
+    assert_eq!(l["price_per_hour"]["ui_amount"], "40.00");
+}
+
+#[test]
+fn heartbeat_agent_and_claim_all() {
+    let m = Market::new(&["--heartbeat-interval", "30"]);
+    let n = &m.net;
+    let a = m.rent("0.1");
+    let b = m.rent("0.1");
+    n.run(&m.provider, &["activate", &a]).success();
+    n.run(&m.provider, &["activate", &b]).success();
+    let hb = n.json(&m.provider, &["heartbeat", "--all", "--every", "1", "--rounds", "2"]);
+    assert_eq!(hb["heartbeats"], 4, "two rentals, two rounds");
+    let p = n.json(&m.provider, &["provider", "show"]);
+    assert_eq!(p["heartbeats"], 4);
+    let claims = n.json(&m.provider, &["claim", "--all"]);
+    assert_eq!(claims["claims"].as_array().unwrap().len(), 2);
+    assert_eq!(claims["signatures"].as_array().unwrap().len(), 1, "both claims packed in one transaction");
+    assert!(m.balance(&m.provider) > 0);
+}
+
+#[test]
+fn errors_are_actionable_and_send_nothing() {
+    let m = Market::new(&[]);
+    let n = &m.net;
+
+    let e = n.run(Path::new("/nonexistent/id.json"), &["provider", "register"]).failure();
+    assert!(e.stderr.contains("cannot read keypair file /nonexistent/id.json"), "{}", e.stderr);
+
+    for (amount, why) in [("-1", "negative"), ("1.1234567", "decimal places"), ("99999999999999999999", "too large"), ("abc", "not a decimal")] {
+        let e = n.run(&m.renter, &["rent", &m.listing, "--deposit", amount, "--yes"]).failure();
+        assert!(e.stderr.contains(why), "{amount}: {}", e.stderr);
+    }
+    assert_eq!(m.balance(&m.renter), 100_000_000);
+
+    let poor = n.wallet("poor", 1);
+    let e = n.run(&poor, &["rent", &m.listing, "--hours", "1", "--yes"]).failure();
+    assert!(e.stderr.contains("not enough tokens") && e.stderr.contains(&pubkey(&poor)) && e.stderr.contains("missing 36.00"), "{}", e.stderr);
+
+    let broke = n.wallet("broke", 0);
+    n.run(&m.admin, &["dev", "mint-to", &m.mint, &pubkey(&broke), "50"]).success();
+    let e = n.run(&broke, &["rent", &m.listing, "--hours", "1", "--yes"]).failure();
+    assert!(e.stderr.contains("not enough SOL") && e.stderr.contains(&pubkey(&broke)), "{}", e.stderr);
+    assert_eq!(m.balance(&broke), 50_000_000);
+
+    let unknown = Keypair::new().pubkey().to_string();
+    let e = n.run(&m.renter, &["status", &unknown]).failure();
+    assert!(e.stderr.contains("does not exist"), "{}", e.stderr);
+    let e = n.run(&m.renter, &["rent", &unknown, "--hours", "1", "--yes"]).failure();
+    assert!(e.stderr.contains("does not exist"), "{}", e.stderr);
+
+    let rental = m.rent("0.1");
+    let e = n.run(&m.renter, &["stop", &rental]).failure();
+    assert!(e.stderr.contains("is Funded; this command needs it to be Active"), "{}", e.stderr);
+    let e = n.run(&m.renter, &["close", &rental, "--rate", "9"]).failure();
+    assert!(e.stderr.contains("between 1 and 5"), "{}", e.stderr);
+
+    let e = n.run(&m.renter, &["-u", "foonet", "market"]).failure();
+    assert!(e.stderr.contains("unknown cluster"), "{}", e.stderr);
+
+    let e = n.run(&m.renter, &["--output", "json", "stop", &rental]).failure();
+    let v: Value = serde_json::from_str(e.stderr.trim()).unwrap();
+    assert_eq!(v["error"]["kind"], "refused");
+}
+
+#[test]
+fn a_cluster_without_the_program_is_named() {
+    let n = Net::with(TestValidator::start_without_program());
+    let w = n.wallet("w", 1);
+    let e = n.run(&w, &["market"]).failure();
+    assert!(e.stderr.contains("is not deployed on the cluster at") && e.stderr.contains(&n.v.rpc_url), "{}", e.stderr);
+}
+
+#[test]
+fn help_explains_units_and_completions_generate() {
+    let out = Command::cargo_bin("gpu-escrow").unwrap().args(["rent", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("--hours") && help.contains("tokens"), "{help}");
+    let out = Command::cargo_bin("gpu-escrow").unwrap().args(["completions", "bash"]).output().unwrap();
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("gpu-escrow"));
+}
