@@ -153,3 +153,38 @@ fn heartbeat_sla_stops_billing_and_allows_finalize() {
     let prov: gpu_escrow::state::Provider = m.env.decode(&pda::provider(&p.pubkey()));
     assert_eq!(prov.heartbeats, 1);
 }
+
+#[test]
+fn tokens_sent_to_a_vault_cannot_block_settlement() {
+    let mut m = Market::new();
+    let k = m.running(1, 600_000);
+    // A stranger "donates" to the vault; the escrow must still close, the gift goes to the renter.
+    let tp = m.env.token_program_of(&m.mint);
+    let admin = m.env.admin.insecure_clone();
+    let mint_ix = anchor_spl::token_2022::spl_token_2022::instruction::mint_to(&tp, &m.mint, &k.vault(), &admin.pubkey(), &[], 777).unwrap();
+    m.env.send1(mint_ix, &admin).unwrap();
+    m.env.advance(100);
+    let r = m.renter.insecure_clone();
+    let treasury = m.env.treasury.pubkey();
+    m.env.send1(ix::stop_rental(&r.pubkey(), &k, &treasury), &r).unwrap();
+    assert!(!m.env.exists(&k.vault()));
+    let rental = m.rental(&k);
+    assert_eq!(rental.provider_paid + rental.fee_paid + rental.refunded, rental.deposited);
+    assert_eq!(m.balances().renter, gpu_escrow_tests::svm::RENTER_FUNDS - 100_000 + 777);
+}
+
+#[test]
+fn a_provider_who_is_also_the_treasury_can_still_be_paid() {
+    let (mut env, mint) = Env::with_config();
+    let admin = env.admin.pubkey();
+    let mut m = Market::on(env, mint, listing_params(3_600_000));
+    let provider = m.provider.pubkey();
+    m.env.admin_send(ix::update_config(&admin, ix::UpdateConfigArgs { treasury: Some(provider), ..Default::default() })).unwrap();
+    let k = m.running(1, 600_000);
+    m.env.advance(100);
+    let p = m.provider.insecure_clone();
+    m.env.send1(ix::claim(&k, &provider), &p).unwrap();
+    m.env.advance(100);
+    m.env.send1(ix::stop_rental(&p.pubkey(), &k, &provider), &p).unwrap();
+    assert_eq!(m.env.balance(&provider, &m.mint), 200_000);
+}

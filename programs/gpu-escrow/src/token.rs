@@ -71,6 +71,24 @@ pub fn close_vault<'info>(
     close_account(CpiContext::new_with_signer(token_program.key(), accounts, signer))
 }
 
+/// Closes a vault after its payouts. Anyone can send tokens to a token account, so a vault
+/// may hold more than the escrow recorded; that surplus goes to the renter instead of
+/// blocking the close (a stuck escrow would be worse than a stray gift).
+pub fn sweep_and_close<'info>(
+    token_program: &Interface<'info, TokenInterface>,
+    vault: &mut Box<InterfaceAccount<'info, TokenAccount>>,
+    mint: &InterfaceAccount<'info, Mint>,
+    renter_token: &InterfaceAccount<'info, TokenAccount>,
+    renter: AccountInfo<'info>,
+    authority: AccountInfo<'info>,
+    signer: &[&[&[u8]]],
+) -> Result<()> {
+    vault.reload()?;
+    let surplus = vault.amount;
+    pay_from_vault(token_program, vault, mint, renter_token, authority.clone(), signer, surplus)?;
+    close_vault(token_program, vault, renter, authority, signer)
+}
+
 /// Rejects Token-2022 mints whose extensions could take, block or shrink escrowed funds.
 pub fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {
     if *mint.owner != anchor_spl::token_2022::ID {

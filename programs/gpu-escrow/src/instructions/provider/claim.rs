@@ -23,7 +23,7 @@ pub struct Claim<'info> {
     pub mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, token::mint = mint, token::authority = provider, token::token_program = token_program)]
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(mut, token::mint = mint, token::authority = config.treasury, token::token_program = token_program)]
+    #[account(mut, dup, token::mint = mint, token::authority = config.treasury, token::token_program = token_program)]
     pub treasury_token: Box<InterfaceAccount<'info, TokenAccount>>,
     pub token_program: Interface<'info, TokenInterface>,
 }

@@ -6,7 +6,7 @@ use crate::events::RentalCancelled;
 use crate::instructions::now;
 use crate::seeds;
 use crate::state::{Listing, Provider, Rental, RentalState};
-use crate::token::{close_vault, pay_from_vault};
+use crate::token::{pay_from_vault, sweep_and_close};
 
 /// Ends a rental that was never activated, refunding the whole deposit. Used by
 /// `cancel_rental` (the renter any time; anyone after the activation timeout, so no escrow
@@ -67,11 +67,11 @@ impl EndUnactivated<'_> {
     }
 
     fn refund_all(&mut self, t: i64, declined: bool, no_show: bool) -> Result<()> {
-        let amount = self.vault.amount;
+        let amount = self.rental.deposited;
         let rental_info = self.rental.to_account_info();
         self.rental.with_signer(|signer| {
             pay_from_vault(&self.token_program, &self.vault, &self.mint, &self.renter_token, rental_info.clone(), signer, amount)?;
-            close_vault(&self.token_program, &self.vault, self.renter.to_account_info(), rental_info, signer)
+            sweep_and_close(&self.token_program, &mut self.vault, &self.mint, &self.renter_token, self.renter.to_account_info(), rental_info, signer)
         })?;
         let r = &mut self.rental;
         r.refunded = r.refunded.checked_add(amount).ok_or(EscrowError::AmountOverflow)?;

@@ -6,7 +6,7 @@ use crate::events::{RentalSettled, SettleReason};
 use crate::math::Settlement;
 use crate::seeds;
 use crate::state::{Config, Listing, Provider, Rental, RentalState};
-use crate::token::{close_vault, pay_from_vault};
+use crate::token::{pay_from_vault, sweep_and_close};
 
 /// Everything a final payout touches: the three payees, the vault, and the counters on the
 /// listing and provider. Shared by stop, finalize and both dispute resolutions.
@@ -32,7 +32,8 @@ pub struct Settle<'info> {
     pub renter_token: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, token::mint = mint, token::authority = rental.provider, token::token_program = token_program)]
     pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(mut, token::mint = mint, token::authority = config.treasury, token::token_program = token_program)]
+    /// `dup`: the treasury may be the renter's or provider's own wallet; settlement must still work.
+    #[account(mut, dup, token::mint = mint, token::authority = config.treasury, token::token_program = token_program)]
     pub treasury_token: Box<InterfaceAccount<'info, TokenAccount>>,
     pub token_program: Interface<'info, TokenInterface>,
 }
@@ -46,10 +47,7 @@ impl Settle<'_> {
             pay_from_vault(&self.token_program, &self.vault, &self.mint, &self.provider_token, rental_info.clone(), signer, s.provider_delta)?;
             pay_from_vault(&self.token_program, &self.vault, &self.mint, &self.treasury_token, rental_info.clone(), signer, s.fee_delta)?;
             pay_from_vault(&self.token_program, &self.vault, &self.mint, &self.renter_token, rental_info.clone(), signer, s.refund)?;
-            // Conservation: after these three payouts the vault holds exactly nothing.
-            self.vault.reload()?;
-            require!(self.vault.amount == 0, EscrowError::LedgerInconsistent);
-            close_vault(&self.token_program, &self.vault, self.renter.to_account_info(), rental_info, signer)
+            sweep_and_close(&self.token_program, &mut self.vault, &self.mint, &self.renter_token, self.renter.to_account_info(), rental_info, signer)
         })?;
 
         let r = &mut self.rental;
