@@ -20,7 +20,7 @@ pub async fn config(ctx: &Context, cmd: ConfigCmd) -> Result<Output, CliError> {
                 activation_timeout_secs: activation_timeout,
                 dispute_timeout_secs: dispute_timeout,
             };
-            let sig = send(ctx, &[ix::initialize_config(&super::me(&signer), args)], &signer, "config init").await?;
+            let sig = send(ctx, &[ix::initialize_config(&super::me(&signer), args)], &signer).await?;
             Ok(done("config init", &sig, json!({ "fee_bps": fee_bps }), ""))
         }
         ConfigCmd::Show => {
@@ -52,7 +52,7 @@ pub async fn config(ctx: &Context, cmd: ConfigCmd) -> Result<Output, CliError> {
                 activation_timeout_secs: activation_timeout,
                 dispute_timeout_secs: dispute_timeout,
             };
-            let sig = send(ctx, &[ix::update_config(&super::me(&signer), args)], &signer, "config update").await?;
+            let sig = send(ctx, &[ix::update_config(&super::me(&signer), args)], &signer).await?;
             Ok(done("config update", &sig, json!({}), ""))
         }
     }
@@ -65,12 +65,12 @@ pub async fn mint(ctx: &Context, cmd: MintCmd) -> Result<Output, CliError> {
         MintCmd::Add { mint } => {
             let mint = parse_pubkey(&mint, "mint")?;
             let token = Token::load(ctx, &mint).await?;
-            let sig = send(ctx, &[ix::add_mint(&super::me(&signer), &mint, &token.program)], &signer, "mint add").await?;
+            let sig = send(ctx, &[ix::add_mint(&super::me(&signer), &mint, &token.program)], &signer).await?;
             Ok(done("mint add", &sig, json!({ "mint": mint.to_string(), "token_program": token.program.to_string(), "decimals": token.decimals }), ""))
         }
         MintCmd::Remove { mint } => {
             let mint = parse_pubkey(&mint, "mint")?;
-            let sig = send(ctx, &[ix::remove_mint(&super::me(&signer), &mint)], &signer, "mint remove").await?;
+            let sig = send(ctx, &[ix::remove_mint(&super::me(&signer), &mint)], &signer).await?;
             Ok(done("mint remove", &sig, json!({ "mint": mint.to_string() }), ""))
         }
     }
@@ -80,7 +80,7 @@ pub async fn pause(ctx: &Context, paused: bool) -> Result<Output, CliError> {
     ctx.client.ensure_program_deployed().await?;
     let signer = ctx.signer()?;
     let action = if paused { "pause" } else { "unpause" };
-    let sig = send(ctx, &[ix::set_paused(&super::me(&signer), paused)], &signer, action).await?;
+    let sig = send(ctx, &[ix::set_paused(&super::me(&signer), paused)], &signer).await?;
     Ok(done(action, &sig, json!({ "paused": paused }), ""))
 }
 
@@ -90,11 +90,11 @@ pub async fn admin(ctx: &Context, cmd: AdminCmd) -> Result<Output, CliError> {
     match cmd {
         AdminCmd::Propose { new_admin } => {
             let new_admin = parse_pubkey(&new_admin, "new admin")?;
-            let sig = send(ctx, &[ix::propose_admin(&super::me(&signer), &new_admin)], &signer, "admin propose").await?;
+            let sig = send(ctx, &[ix::propose_admin(&super::me(&signer), &new_admin)], &signer).await?;
             Ok(done("admin propose", &sig, json!({ "pending_admin": new_admin.to_string() }), "the proposed wallet must now run `gpu-escrow admin accept`"))
         }
         AdminCmd::Accept => {
-            let sig = send(ctx, &[ix::accept_admin(&super::me(&signer))], &signer, "admin accept").await?;
+            let sig = send(ctx, &[ix::accept_admin(&super::me(&signer))], &signer).await?;
             Ok(done("admin accept", &sig, json!({ "admin": super::me(&signer).to_string() }), ""))
         }
     }

@@ -53,7 +53,7 @@ pub async fn run(ctx: &Context, cmd: DevCmd) -> Result<Output, CliError> {
             let token = Token::load(ctx, &mint).await?;
             let units = token.parse(&amount)?;
             let ixs = ix::mint_to(&signer.pubkey(), &mint, &signer.pubkey(), &owner, &token.program, units);
-            let sig = send(ctx, &ixs, &signer, "mint-to").await?;
+            let sig = send(ctx, &ixs, &signer).await?;
             Ok(done("mint-to", &sig, json!({ "mint": mint.to_string(), "owner": owner.to_string(), "amount": token.json(units) }),
                 &format!("minted {} to {owner}", token.show(units))))
         }

@@ -16,7 +16,7 @@ pub async fn run(ctx: &Context, cmd: DisputeCmd) -> Result<Output, CliError> {
         DisputeCmd::Open { rental, reason } => {
             let (k, _) = rental_in(ctx, &rental, &[RentalState::Active]).await?;
             let token = Token::load(ctx, &k.mint).await?;
-            let sig = send(ctx, &[ix::open_dispute(&me, &k, reason)], &signer, "dispute open").await?;
+            let sig = send(ctx, &[ix::open_dispute(&me, &k, reason)], &signer).await?;
             let r = ctx.client.rental(&k.rental).await?;
             Ok(done("dispute open", &sig, json!({ "rental": k.rental.to_string(), "locked": token.json(r.dispute_locked), "refunded": token.json(r.refunded) }),
                 &format!("locked until resolved: {}\nrefunded to renter now: {}", token.show(r.dispute_locked), token.show(r.refunded))))
@@ -31,7 +31,7 @@ pub async fn run(ctx: &Context, cmd: DisputeCmd) -> Result<Output, CliError> {
             let treasury = ctx.client.config().await?.treasury;
             let mut ixs = ix::ensure_payee_accounts(&me, &k, &treasury);
             ixs.push(ix::resolve_dispute(&me, &k, &treasury, amount));
-            let sig = send(ctx, &ixs, &signer, "dispute resolve").await?;
+            let sig = send(ctx, &ixs, &signer).await?;
             Ok(done("dispute resolve", &sig, json!({ "rental": k.rental.to_string(), "provider_amount": token.json(amount), "renter_amount": token.json(r.dispute_locked - amount) }), ""))
         }
         DisputeCmd::FinalizeExpired { rental } => {
@@ -44,7 +44,7 @@ pub async fn run(ctx: &Context, cmd: DisputeCmd) -> Result<Output, CliError> {
             let treasury = ctx.client.config().await?.treasury;
             let mut ixs = ix::ensure_payee_accounts(&me, &k, &treasury);
             ixs.push(ix::resolve_expired_dispute(&me, &k, &treasury));
-            let sig = send(ctx, &ixs, &signer, "dispute finalize-expired").await?;
+            let sig = send(ctx, &ixs, &signer).await?;
             Ok(done("dispute finalize-expired", &sig, json!({ "rental": k.rental.to_string() }), "settled as earned"))
         }
     }

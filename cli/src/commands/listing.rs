@@ -103,7 +103,7 @@ pub async fn run(ctx: &Context, cmd: ListingCmd) -> Result<Output, CliError> {
             }
             let params = params(&spec, &token, None)?;
             let id = p.listings_created;
-            let sig = send(ctx, &[ix::create_listing(&me, id, &mint, params.clone())], &signer, "listing create").await?;
+            let sig = send(ctx, &[ix::create_listing(&me, id, &mint, params.clone())], &signer).await?;
             let key = pda::listing(&me, id);
             let extra = format!("listing: {key}\nprice:   {}/h", token.show(params.price_per_hour));
             Ok(done("listing create", &sig, json!({ "listing": key.to_string(), "listing_id": id }), &extra))
@@ -112,17 +112,17 @@ pub async fn run(ctx: &Context, cmd: ListingCmd) -> Result<Output, CliError> {
             let (key, l) = own_listing(ctx, &listing).await?;
             let token = Token::load(ctx, &l.mint).await?;
             let params = params(&spec, &token, Some(&l))?;
-            let sig = send(ctx, &[ix::update_listing(&me, &key, params)], &signer, "listing update").await?;
+            let sig = send(ctx, &[ix::update_listing(&me, &key, params)], &signer).await?;
             Ok(done("listing update", &sig, json!({ "listing": key.to_string() }), "running rentals keep their original terms"))
         }
         ListingCmd::Pause { listing } => {
             let (key, _) = own_listing(ctx, &listing).await?;
-            let sig = send(ctx, &[ix::set_listing_paused(&me, &key, true)], &signer, "listing pause").await?;
+            let sig = send(ctx, &[ix::set_listing_paused(&me, &key, true)], &signer).await?;
             Ok(done("listing pause", &sig, json!({ "listing": key.to_string(), "paused": true }), ""))
         }
         ListingCmd::Resume { listing } => {
             let (key, _) = own_listing(ctx, &listing).await?;
-            let sig = send(ctx, &[ix::set_listing_paused(&me, &key, false)], &signer, "listing resume").await?;
+            let sig = send(ctx, &[ix::set_listing_paused(&me, &key, false)], &signer).await?;
             Ok(done("listing resume", &sig, json!({ "listing": key.to_string(), "paused": false }), ""))
         }
         ListingCmd::Close { listing } => {
@@ -130,7 +130,7 @@ pub async fn run(ctx: &Context, cmd: ListingCmd) -> Result<Output, CliError> {
             if l.active_rentals > 0 {
                 return Err(CliError::Refused(format!("listing {key} still has {} open rental(s)", l.active_rentals)));
             }
-            let sig = send(ctx, &[ix::close_listing(&me, &key)], &signer, "listing close").await?;
+            let sig = send(ctx, &[ix::close_listing(&me, &key)], &signer).await?;
             Ok(done("listing close", &sig, json!({ "listing": key.to_string() }), ""))
         }
     }

@@ -74,8 +74,7 @@ pub async fn rental_in(ctx: &Context, text: &str, allowed: &[RentalState]) -> Re
 }
 
 /// Sends and reports one transaction as a standard output.
-pub async fn send(ctx: &Context, ixs: &[Instruction], signer: &Keypair, what: &str) -> Result<Signature, CliError> {
-    let _ = what;
+pub async fn send(ctx: &Context, ixs: &[Instruction], signer: &Keypair) -> Result<Signature, CliError> {
     Ok(ctx.client.send(ixs, signer, &[]).await?)
 }
 

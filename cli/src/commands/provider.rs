@@ -18,7 +18,7 @@ pub async fn run(ctx: &Context, cmd: ProviderCmd) -> Result<Output, CliError> {
                 return Err(CliError::Refused(format!("wallet {me} is already registered as a provider")));
             }
             require_sol(ctx, &me, 2_000_000).await?;
-            let sig = send(ctx, &[ix::register_provider(&me)], &signer, "provider register").await?;
+            let sig = send(ctx, &[ix::register_provider(&me)], &signer).await?;
             Ok(done("provider register", &sig, json!({ "provider": me.to_string() }), "next: gpu-escrow listing create --mint <MINT> --price <PER_HOUR> --gpu <MODEL> ..."))
         }
         ProviderCmd::Show { authority } => {

@@ -72,7 +72,7 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
     // The id is fixed before sending, so a retried send cannot open a second rental.
     let rental_id = a.rental_id.unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(1));
     let open = ix::open_rental(&me, &listing_key, &l.mint, &token.program, rental_id, q.deposit);
-    let sig = send(ctx, &[open], &signer, "rent").await?;
+    let sig = send(ctx, &[open], &signer).await?;
     let rental = pda::rental(&listing_key, &me, rental_id);
     let j = json!({
         "rental": rental.to_string(), "rental_id": rental_id, "listing": listing_key.to_string(),

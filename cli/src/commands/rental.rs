@@ -11,7 +11,7 @@ use crate::output::Output;
 pub async fn activate(ctx: &Context, rental: &str) -> Result<Output, CliError> {
     let (k, _) = rental_in(ctx, rental, &[RentalState::Funded]).await?;
     let signer = ctx.signer()?;
-    let sig = send(ctx, &[ix::activate_rental(&super::me(&signer), &k.rental)], &signer, "activate").await?;
+    let sig = send(ctx, &[ix::activate_rental(&super::me(&signer), &k.rental)], &signer).await?;
     let r = ctx.client.rental(&k.rental).await?;
     Ok(done("activate", &sig, json!({ "rental": k.rental.to_string(), "activated_at": r.activated_at, "end_at": r.end_at }),
         &format!("billing started; paid through unix time {}", r.end_at)))
@@ -21,7 +21,7 @@ pub async fn decline(ctx: &Context, rental: &str) -> Result<Output, CliError> {
     let (k, r) = rental_in(ctx, rental, &[RentalState::Funded]).await?;
     let signer = ctx.signer()?;
     let token = Token::load(ctx, &k.mint).await?;
-    let sig = send(ctx, &[ix::decline_rental(&k)], &signer, "decline").await?;
+    let sig = send(ctx, &[ix::decline_rental(&k)], &signer).await?;
     Ok(done("decline", &sig, json!({ "rental": k.rental.to_string(), "refunded": token.json(r.deposited) }),
         &format!("refunded to renter: {}", token.show(r.deposited))))
 }
@@ -35,7 +35,7 @@ pub async fn top_up(ctx: &Context, rental: &str, amount: &str) -> Result<Output,
         return Err(CliError::Input("top-up amount must be greater than zero".into()));
     }
     require_tokens(ctx, &super::me(&signer), &token, units).await?;
-    let sig = send(ctx, &[ix::top_up(&k, units)], &signer, "top-up").await?;
+    let sig = send(ctx, &[ix::top_up(&k, units)], &signer).await?;
     let r = ctx.client.rental(&k.rental).await?;
     Ok(done("top-up", &sig, json!({ "rental": k.rental.to_string(), "added": token.json(units), "deposited": token.json(r.deposited), "end_at": r.end_at }),
         &format!("added {}; deposit now {}", token.show(units), token.show(r.deposited))))
@@ -58,17 +58,28 @@ async fn settle_summary(ctx: &Context, k: &ix::RentalKeys, token: &Token) -> Res
     Ok((j, human))
 }
 
-pub async fn stop(ctx: &Context, rental: &str) -> Result<Output, CliError> {
-    let (k, _) = rental_in(ctx, rental, &[RentalState::Active]).await?;
+/// Sends a settling instruction (stop or finalize), creating any missing payee token
+/// accounts first so a closed account can never block the payout.
+async fn settle(
+    ctx: &Context,
+    k: &ix::RentalKeys,
+    action: &str,
+    build: fn(&gpu_escrow_sdk::Pubkey, &ix::RentalKeys, &gpu_escrow_sdk::Pubkey) -> gpu_escrow_sdk::Instruction,
+) -> Result<Output, CliError> {
     let signer = ctx.signer()?;
     let me = super::me(&signer);
     let treasury = ctx.client.config().await?.treasury;
     let token = Token::load(ctx, &k.mint).await?;
-    let mut ixs = ix::ensure_payee_accounts(&me, &k, &treasury);
-    ixs.push(ix::stop_rental(&me, &k, &treasury));
-    let sig = send(ctx, &ixs, &signer, "stop").await?;
-    let (j, h) = settle_summary(ctx, &k, &token).await?;
-    Ok(done("stop", &sig, j, &h))
+    let mut ixs = ix::ensure_payee_accounts(&me, k, &treasury);
+    ixs.push(build(&me, k, &treasury));
+    let sig = send(ctx, &ixs, &signer).await?;
+    let (j, h) = settle_summary(ctx, k, &token).await?;
+    Ok(done(action, &sig, j, &h))
+}
+
+pub async fn stop(ctx: &Context, rental: &str) -> Result<Output, CliError> {
+    let (k, _) = rental_in(ctx, rental, &[RentalState::Active]).await?;
+    settle(ctx, &k, "stop", ix::stop_rental).await
 }
 
 pub async fn finalize(ctx: &Context, rental: &str) -> Result<Output, CliError> {
@@ -82,22 +93,14 @@ pub async fn finalize(ctx: &Context, rental: &str) -> Result<Output, CliError> {
             stops - now
         )));
     }
-    let signer = ctx.signer()?;
-    let me = super::me(&signer);
-    let treasury = ctx.client.config().await?.treasury;
-    let token = Token::load(ctx, &k.mint).await?;
-    let mut ixs = ix::ensure_payee_accounts(&me, &k, &treasury);
-    ixs.push(ix::finalize_rental(&me, &k, &treasury));
-    let sig = send(ctx, &ixs, &signer, "finalize").await?;
-    let (j, h) = settle_summary(ctx, &k, &token).await?;
-    Ok(done("finalize", &sig, j, &h))
+    settle(ctx, &k, "finalize", ix::finalize_rental).await
 }
 
 pub async fn cancel(ctx: &Context, rental: &str) -> Result<Output, CliError> {
     let (k, r) = rental_in(ctx, rental, &[RentalState::Funded]).await?;
     let signer = ctx.signer()?;
     let token = Token::load(ctx, &k.mint).await?;
-    let sig = send(ctx, &[ix::cancel_rental(&super::me(&signer), &k)], &signer, "cancel").await?;
+    let sig = send(ctx, &[ix::cancel_rental(&super::me(&signer), &k)], &signer).await?;
     Ok(done("cancel", &sig, json!({ "rental": k.rental.to_string(), "refunded": token.json(r.deposited) }),
         &format!("refunded: {}", token.show(r.deposited))))
 }
@@ -110,6 +113,6 @@ pub async fn close(ctx: &Context, rental: &str, rate: Option<u8>) -> Result<Outp
     }
     let (k, _) = rental_in(ctx, rental, &[RentalState::Settled, RentalState::Cancelled]).await?;
     let signer = ctx.signer()?;
-    let sig = send(ctx, &[ix::close_rental(&k, rate)], &signer, "close").await?;
+    let sig = send(ctx, &[ix::close_rental(&k, rate)], &signer).await?;
     Ok(done("close", &sig, json!({ "rental": k.rental.to_string(), "rating": rate }), "rental account closed; its rent was returned to you"))
 }
