@@ -353,3 +353,72 @@ pub fn mint_to(payer: &Pubkey, mint: &Pubkey, authority: &Pubkey, owner: &Pubkey
             .expect("valid token program id"),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::{AccountSerialize, Discriminator};
+    use gpu_escrow::state::{fixed_bytes, Listing, Rental};
+
+    #[test]
+    fn open_rental_derives_every_account() {
+        let (renter, listing, mint) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
+        let tp = anchor_spl::token::ID;
+        let ix = open_rental(&renter, &listing, &mint, &tp, 42, 1_000);
+        let rental = pda::rental(&listing, &renter, 42);
+        let keys: Vec<Pubkey> = ix.accounts.iter().map(|a| a.pubkey).collect();
+        assert_eq!(ix.program_id, PROGRAM_ID);
+        assert!(keys.contains(&rental) && keys.contains(&pda::vault(&rental)) && keys.contains(&pda::config()));
+        assert!(keys.contains(&ata(&renter, &mint, &tp)));
+        assert!(ix.accounts.iter().any(|a| a.pubkey == renter && a.is_signer && a.is_writable));
+        assert_eq!(&ix.data[..8], gpu_escrow::instruction::OpenRental::DISCRIMINATOR);
+        assert_eq!(&ix.data[8..16], &42u64.to_le_bytes());
+        assert_eq!(&ix.data[16..24], &1_000u64.to_le_bytes());
+    }
+
+    #[test]
+    fn settlement_builders_pay_the_right_token_accounts() {
+        let k = RentalKeys::new(Pubkey::new_unique(), Pubkey::new_unique(), 1, Pubkey::new_unique(), Pubkey::new_unique(), anchor_spl::token_2022::ID);
+        let treasury = Pubkey::new_unique();
+        let ix = stop_rental(&k.renter, &k, &treasury);
+        let keys: Vec<Pubkey> = ix.accounts.iter().map(|a| a.pubkey).collect();
+        for expected in [k.renter_token(), k.provider_token(), k.treasury_token(&treasury), k.vault(), k.rental] {
+            assert!(keys.contains(&expected));
+        }
+        assert_eq!(ensure_payee_accounts(&k.renter, &k, &treasury).len(), 3);
+    }
+
+    #[test]
+    fn memcmp_offsets_match_the_serialised_layout() {
+        let provider = Pubkey::new_unique();
+        let mint = Pubkey::new_unique();
+        let l = Listing {
+            provider,
+            listing_id: 7,
+            mint,
+            price_per_hour: 1,
+            gpu_model: fixed_bytes("H100").unwrap(),
+            region: fixed_bytes("us-east").unwrap(),
+            gpu_count: 1,
+            vram_gb: 80,
+            cpu_cores: 1,
+            ram_gb: 1,
+            disk_gb: 1,
+            min_rental_secs: 1,
+            max_rental_secs: 2,
+            heartbeat_interval_secs: 0,
+            capacity: 1,
+            active_rentals: 0,
+            paused: false,
+            bump: 255,
+        };
+        let mut data = Vec::new();
+        l.try_serialize(&mut data).unwrap();
+        assert_eq!(&data[Listing::PROVIDER_OFFSET..][..32], provider.as_ref());
+        assert_eq!(&data[Listing::MINT_OFFSET..][..32], mint.as_ref());
+        assert_eq!(&data[Listing::GPU_MODEL_OFFSET..][..4], b"H100");
+        assert_eq!(&data[Listing::REGION_OFFSET..][..7], b"us-east");
+        assert_eq!(Rental::RENTER_OFFSET, 8);
+        assert_eq!(Rental::PROVIDER_OFFSET, 40);
+    }
+}
