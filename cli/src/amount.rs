@@ -21,8 +21,13 @@ pub fn parse(text: &str, decimals: u8) -> Result<u64, String> {
     }
     let scale = 10u128.pow(decimals as u32);
     let w: u128 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| format!("amount {t} is too large"))? };
-    let f: u128 = if frac.is_empty() { 0 } else { frac.parse::<u128>().unwrap() * 10u128.pow((decimals as usize - frac.len()) as u32) };
-    let total = w.checked_mul(scale).and_then(|v| v.checked_add(f)).ok_or_else(|| format!("amount {t} is too large"))?;
+    let f: u128 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse::<u128>().unwrap() * 10u128.pow((decimals as usize - frac.len()) as u32)
+    };
+    let total =
+        w.checked_mul(scale).and_then(|v| v.checked_add(f)).ok_or_else(|| format!("amount {t} is too large"))?;
     u64::try_from(total).map_err(|_| format!("amount {t} is too large for a token amount"))
 }
 
@@ -41,7 +46,9 @@ pub fn format(units: u64, decimals: u8) -> String {
 /// A short label for well-known mints; otherwise the mint's first characters.
 pub fn token_label(mint: &str) -> String {
     match mint {
-        "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v" | "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU" => "USDC".into(),
+        "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v" | "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU" => {
+            "USDC".into()
+        }
         "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB" => "USDT".into(),
         "So11111111111111111111111111111111111111112" => "wSOL".into(),
         _ => format!("tok:{}", &mint[..4.min(mint.len())]),

@@ -226,10 +226,16 @@ pub enum ListingCmd {
         #[command(flatten)]
         spec: ListingSpec,
     },
-    Pause { listing: String },
-    Resume { listing: String },
+    Pause {
+        listing: String,
+    },
+    Resume {
+        listing: String,
+    },
     /// Close a listing with no open rentals
-    Close { listing: String },
+    Close {
+        listing: String,
+    },
 }
 
 #[derive(Args)]

@@ -52,7 +52,9 @@ fn report(err: &CliError, format: Format) {
     let (kind, code, name) = match err {
         CliError::Input(_) => ("input", None, None),
         CliError::Refused(_) => ("refused", None, None),
-        CliError::Sdk(gpu_escrow_sdk::SdkError::Program { code, name, .. }) => ("program", Some(*code), Some(name.clone())),
+        CliError::Sdk(gpu_escrow_sdk::SdkError::Program { code, name, .. }) => {
+            ("program", Some(*code), Some(name.clone()))
+        }
         CliError::Sdk(gpu_escrow_sdk::SdkError::Rpc(_)) => ("rpc", None, None),
         CliError::Sdk(_) => ("cluster", None, None),
     };
@@ -73,7 +75,13 @@ async fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let format = cli.output;
-    let ctx = match Context::new(cli.config.as_deref(), cli.url.as_deref(), cli.keypair.as_deref(), cli.commitment.as_deref(), format) {
+    let ctx = match Context::new(
+        cli.config.as_deref(),
+        cli.url.as_deref(),
+        cli.keypair.as_deref(),
+        cli.commitment.as_deref(),
+        format,
+    ) {
         Ok(c) => c,
         Err(e) => {
             report(&e, format);

@@ -20,7 +20,8 @@ struct Run {
 
 impl Run {
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
     }
     fn success(self) -> Self {
         assert!(self.ok, "command failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
@@ -62,7 +63,11 @@ impl Net {
             .args(args)
             .output()
             .unwrap();
-        Run { ok: out.status.success(), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+        Run {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::from_utf8_lossy(&out.stderr).into(),
+        }
     }
 
     fn json(&self, keypair: &Path, args: &[&str]) -> Value {
@@ -96,12 +101,31 @@ impl Market {
         let treasury = net.wallet("treasury", 0);
         let provider = net.wallet("provider", 5);
         let renter = net.wallet("renter", 5);
-        net.run(&admin, &["config", "init", "--arbiter", &pubkey(&arbiter), "--treasury", &pubkey(&treasury), "--fee-bps", "250"]).success();
+        net.run(
+            &admin,
+            &["config", "init", "--arbiter", &pubkey(&arbiter), "--treasury", &pubkey(&treasury), "--fee-bps", "250"],
+        )
+        .success();
         let mint = net.json(&admin, &["dev", "create-mint", "--decimals", "6"])["mint"].as_str().unwrap().to_string();
         net.run(&admin, &["mint", "add", &mint]).success();
         net.run(&admin, &["dev", "mint-to", &mint, &pubkey(&renter), "100"]).success();
         net.run(&provider, &["provider", "register"]).success();
-        let mut args = vec!["listing", "create", "--mint", &mint, "--price", "36", "--gpu", "RTX 4090", "--vram", "24", "--region", "eu-west", "--capacity", "3"];
+        let mut args = vec![
+            "listing",
+            "create",
+            "--mint",
+            &mint,
+            "--price",
+            "36",
+            "--gpu",
+            "RTX 4090",
+            "--vram",
+            "24",
+            "--region",
+            "eu-west",
+            "--capacity",
+            "3",
+        ];
         args.extend_from_slice(extra_listing_args);
         let listing = net.json(&provider, &args)["listing"].as_str().unwrap().to_string();
         Market { net, admin, provider, renter, mint, listing }
@@ -112,7 +136,10 @@ impl Market {
     }
 
     fn rent(&self, hours: &str) -> String {
-        self.net.json(&self.renter, &["rent", &self.listing, "--hours", hours, "--yes"])["rental"].as_str().unwrap().to_string()
+        self.net.json(&self.renter, &["rent", &self.listing, "--hours", hours, "--yes"])["rental"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 }
 
@@ -245,7 +272,12 @@ fn errors_are_actionable_and_send_nothing() {
     let e = n.run(Path::new("/nonexistent/id.json"), &["provider", "register"]).failure();
     assert!(e.stderr.contains("cannot read keypair file /nonexistent/id.json"), "{}", e.stderr);
 
-    for (amount, why) in [("-1", "negative"), ("1.1234567", "decimal places"), ("99999999999999999999", "too large"), ("abc", "not a decimal")] {
+    for (amount, why) in [
+        ("-1", "negative"),
+        ("1.1234567", "decimal places"),
+        ("99999999999999999999", "too large"),
+        ("abc", "not a decimal"),
+    ] {
         let e = n.run(&m.renter, &["rent", &m.listing, "--deposit", amount, "--yes"]).failure();
         assert!(e.stderr.contains(why), "{amount}: {}", e.stderr);
     }
@@ -253,7 +285,13 @@ fn errors_are_actionable_and_send_nothing() {
 
     let poor = n.wallet("poor", 1);
     let e = n.run(&poor, &["rent", &m.listing, "--hours", "1", "--yes"]).failure();
-    assert!(e.stderr.contains("not enough tokens") && e.stderr.contains(&pubkey(&poor)) && e.stderr.contains("missing 36.00"), "{}", e.stderr);
+    assert!(
+        e.stderr.contains("not enough tokens")
+            && e.stderr.contains(&pubkey(&poor))
+            && e.stderr.contains("missing 36.00"),
+        "{}",
+        e.stderr
+    );
 
     let broke = n.wallet("broke", 0);
     n.run(&m.admin, &["dev", "mint-to", &m.mint, &pubkey(&broke), "50"]).success();

@@ -77,12 +77,8 @@ impl EscrowClient {
 
     /// Fails with `ProgramNotDeployed` when the cluster has no executable program at the id.
     pub async fn ensure_program_deployed(&self) -> SdkResult<()> {
-        let acct = self
-            .rpc
-            .get_account_with_commitment(&PROGRAM_ID, self.commitment)
-            .await
-            .map_err(Self::rpc_err)?
-            .value;
+        let acct =
+            self.rpc.get_account_with_commitment(&PROGRAM_ID, self.commitment).await.map_err(Self::rpc_err)?.value;
         match acct {
             Some(a) if a.executable => Ok(()),
             _ => Err(SdkError::ProgramNotDeployed { program_id: PROGRAM_ID, url: self.url.clone() }),
@@ -99,11 +95,8 @@ impl EscrowClient {
         let mut all: Vec<&Keypair> = vec![payer];
         all.extend(signers.iter().copied().filter(|k| k.pubkey() != payer.pubkey()));
         for _attempt in 0..SEND_ATTEMPTS {
-            let (blockhash, last_valid) = self
-                .rpc
-                .get_latest_blockhash_with_commitment(self.commitment)
-                .await
-                .map_err(Self::rpc_err)?;
+            let (blockhash, last_valid) =
+                self.rpc.get_latest_blockhash_with_commitment(self.commitment).await.map_err(Self::rpc_err)?;
             let tx = Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &all, blockhash);
             let cfg = RpcSendTransactionConfig {
                 preflight_commitment: Some(self.commitment.commitment),
@@ -174,12 +167,7 @@ impl EscrowClient {
     // ------------------------------------------------------------ reads
 
     pub async fn account_data(&self, address: &Pubkey) -> SdkResult<Option<(Pubkey, Vec<u8>)>> {
-        let acct = self
-            .rpc
-            .get_account_with_commitment(address, self.commitment)
-            .await
-            .map_err(Self::rpc_err)?
-            .value;
+        let acct = self.rpc.get_account_with_commitment(address, self.commitment).await.map_err(Self::rpc_err)?.value;
         Ok(acct.map(|a| (a.owner, a.data)))
     }
 
@@ -363,7 +351,8 @@ impl EscrowClient {
         let mut receipt = crate::receipts::Receipt::default();
         for sig in self.signatures_for(rental).await? {
             let Some(logs) = self.successful_logs(&sig).await? else { continue };
-            let events: Vec<_> = crate::receipts::parse_logs(&logs).into_iter().filter(|e| e.rental() == *rental).collect();
+            let events: Vec<_> =
+                crate::receipts::parse_logs(&logs).into_iter().filter(|e| e.rental() == *rental).collect();
             if events.is_empty() {
                 continue;
             }
@@ -406,12 +395,19 @@ impl EscrowClient {
     /// Deploys `program` (the .so bytes) at `program_keypair`'s address through the
     /// upgradeable loader, with `authority` as upgrade authority. Write transactions are sent
     /// together and confirmed in bulk; missing ones are resent (writes are idempotent).
-    pub async fn deploy_program(&self, payer: &Keypair, program_keypair: &Keypair, authority: &Keypair, program: &[u8]) -> SdkResult<Signature> {
+    pub async fn deploy_program(
+        &self,
+        payer: &Keypair,
+        program_keypair: &Keypair,
+        authority: &Keypair,
+        program: &[u8],
+    ) -> SdkResult<Signature> {
         use crate::deploy;
         let buffer = Keypair::new();
         let rent = |len| self.rpc.get_minimum_balance_for_rent_exemption(len);
         let buffer_rent = rent(deploy::buffer_len(program.len())).await.map_err(Self::rpc_err)?;
-        let create = deploy::create_buffer(&payer.pubkey(), &buffer.pubkey(), &authority.pubkey(), buffer_rent, program.len())?;
+        let create =
+            deploy::create_buffer(&payer.pubkey(), &buffer.pubkey(), &authority.pubkey(), buffer_rent, program.len())?;
         self.send(&create, payer, &[&buffer]).await?;
 
         let mut pending = deploy::writes(&buffer.pubkey(), &authority.pubkey(), program);
@@ -419,10 +415,16 @@ impl EscrowClient {
             if pending.is_empty() {
                 break;
             }
-            let (blockhash, _) = self.rpc.get_latest_blockhash_with_commitment(self.commitment).await.map_err(Self::rpc_err)?;
+            let (blockhash, _) =
+                self.rpc.get_latest_blockhash_with_commitment(self.commitment).await.map_err(Self::rpc_err)?;
             let mut sent = Vec::with_capacity(pending.len());
             for ix in &pending {
-                let tx = Transaction::new_signed_with_payer(std::slice::from_ref(ix), Some(&payer.pubkey()), &[payer, authority], blockhash);
+                let tx = Transaction::new_signed_with_payer(
+                    std::slice::from_ref(ix),
+                    Some(&payer.pubkey()),
+                    &[payer, authority],
+                    blockhash,
+                );
                 let cfg = RpcSendTransactionConfig { skip_preflight: true, ..Default::default() };
                 let sig = self.rpc.send_transaction_with_config(&tx, cfg).await.map_err(Self::send_err)?;
                 sent.push((sig, ix.clone()));
@@ -457,7 +459,14 @@ impl EscrowClient {
             return Err(SdkError::Expired { attempts: 5 });
         }
         let program_rent = rent(deploy::program_account_len()).await.map_err(Self::rpc_err)?;
-        let ixs = deploy::deploy(&payer.pubkey(), &program_keypair.pubkey(), &buffer.pubkey(), &authority.pubkey(), program_rent, program.len())?;
+        let ixs = deploy::deploy(
+            &payer.pubkey(),
+            &program_keypair.pubkey(),
+            &buffer.pubkey(),
+            &authority.pubkey(),
+            program_rent,
+            program.len(),
+        )?;
         self.send(&ixs, payer, &[program_keypair, authority]).await
     }
 }

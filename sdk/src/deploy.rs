@@ -25,8 +25,15 @@ pub fn program_account_len() -> usize {
     UpgradeableLoaderState::size_of_program()
 }
 
-pub fn create_buffer(payer: &Pubkey, buffer: &Pubkey, authority: &Pubkey, lamports: u64, program_len: usize) -> SdkResult<Vec<Instruction>> {
-    loader::create_buffer(payer, buffer, authority, lamports, program_len).map_err(|e| SdkError::InvalidInput(e.to_string()))
+pub fn create_buffer(
+    payer: &Pubkey,
+    buffer: &Pubkey,
+    authority: &Pubkey,
+    lamports: u64,
+    program_len: usize,
+) -> SdkResult<Vec<Instruction>> {
+    loader::create_buffer(payer, buffer, authority, lamports, program_len)
+        .map_err(|e| SdkError::InvalidInput(e.to_string()))
 }
 
 /// One Write instruction per chunk; each is idempotent (same offset, same bytes), so a
@@ -41,7 +48,14 @@ pub fn writes(buffer: &Pubkey, authority: &Pubkey, program: &[u8]) -> Vec<Instru
 }
 
 /// Deploys the buffer at `program` with room for the program to double in size.
-pub fn deploy(payer: &Pubkey, program: &Pubkey, buffer: &Pubkey, authority: &Pubkey, program_lamports: u64, program_len: usize) -> SdkResult<Vec<Instruction>> {
+pub fn deploy(
+    payer: &Pubkey,
+    program: &Pubkey,
+    buffer: &Pubkey,
+    authority: &Pubkey,
+    program_lamports: u64,
+    program_len: usize,
+) -> SdkResult<Vec<Instruction>> {
     loader::deploy_with_max_program_len(payer, program, buffer, authority, program_lamports, program_len * 2)
         .map_err(|e| SdkError::InvalidInput(e.to_string()))
 }

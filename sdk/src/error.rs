@@ -115,7 +115,9 @@ impl SdkError {
                 return SdkError::Program {
                     code: 0,
                     name: "AccountAlreadyExists".into(),
-                    message: "the account already exists (this rental id was used, or the transaction was already processed)".into(),
+                    message:
+                        "the account already exists (this rental id was used, or the transaction was already processed)"
+                            .into(),
                     logs,
                 };
             }

@@ -28,7 +28,14 @@ pub struct RentalKeys {
 }
 
 impl RentalKeys {
-    pub fn new(listing: Pubkey, renter: Pubkey, rental_id: u64, provider: Pubkey, mint: Pubkey, token_program: Pubkey) -> Self {
+    pub fn new(
+        listing: Pubkey,
+        renter: Pubkey,
+        rental_id: u64,
+        provider: Pubkey,
+        mint: Pubkey,
+        token_program: Pubkey,
+    ) -> Self {
         Self { rental: pda::rental(&listing, &renter, rental_id), listing, renter, provider, mint, token_program }
     }
 
@@ -107,7 +114,11 @@ pub fn set_paused(admin: &Pubkey, paused: bool) -> Instruction {
 
 pub fn register_provider(authority: &Pubkey) -> Instruction {
     ix(
-        acc::RegisterProvider { authority: *authority, provider: pda::provider(authority), system_program: SYSTEM_PROGRAM },
+        acc::RegisterProvider {
+            authority: *authority,
+            provider: pda::provider(authority),
+            system_program: SYSTEM_PROGRAM,
+        },
         args::RegisterProvider {},
     )
 }
@@ -186,7 +197,14 @@ pub fn decline_rental(k: &RentalKeys) -> Instruction {
 
 // ---------------------------------------------------------------- renter
 
-pub fn open_rental(renter: &Pubkey, listing: &Pubkey, mint: &Pubkey, token_program: &Pubkey, rental_id: u64, deposit: u64) -> Instruction {
+pub fn open_rental(
+    renter: &Pubkey,
+    listing: &Pubkey,
+    mint: &Pubkey,
+    token_program: &Pubkey,
+    rental_id: u64,
+    deposit: u64,
+) -> Instruction {
     let rental = pda::rental(listing, renter, rental_id);
     ix(
         acc::OpenRental {
@@ -333,19 +351,45 @@ pub fn unwrap_sol(owner: &Pubkey) -> Instruction {
 
 /// Creates and initialises a mint (SPL Token or Token-2022) with `authority` as mint and
 /// freeze authority. For local clusters and tests; real markets use existing stablecoins.
-pub fn create_mint(payer: &Pubkey, mint: &Pubkey, authority: &Pubkey, decimals: u8, token_program: &Pubkey, rent_lamports: u64) -> Vec<Instruction> {
-    let create = solana_system_interface::instruction::create_account(payer, mint, rent_lamports, MINT_LEN as u64, token_program);
+pub fn create_mint(
+    payer: &Pubkey,
+    mint: &Pubkey,
+    authority: &Pubkey,
+    decimals: u8,
+    token_program: &Pubkey,
+    rent_lamports: u64,
+) -> Vec<Instruction> {
+    let create = solana_system_interface::instruction::create_account(
+        payer,
+        mint,
+        rent_lamports,
+        MINT_LEN as u64,
+        token_program,
+    );
     vec![
         Instruction { program_id: create.program_id, accounts: create.accounts, data: create.data },
-        anchor_spl::token_2022::spl_token_2022::instruction::initialize_mint2(token_program, mint, authority, Some(authority), decimals)
-            .expect("valid token program id"),
+        anchor_spl::token_2022::spl_token_2022::instruction::initialize_mint2(
+            token_program,
+            mint,
+            authority,
+            Some(authority),
+            decimals,
+        )
+        .expect("valid token program id"),
     ]
 }
 
 pub const MINT_LEN: usize = 82;
 
 /// Mints `amount` base units to `owner`'s associated token account, creating it if missing.
-pub fn mint_to(payer: &Pubkey, mint: &Pubkey, authority: &Pubkey, owner: &Pubkey, token_program: &Pubkey, amount: u64) -> Vec<Instruction> {
+pub fn mint_to(
+    payer: &Pubkey,
+    mint: &Pubkey,
+    authority: &Pubkey,
+    owner: &Pubkey,
+    token_program: &Pubkey,
+    amount: u64,
+) -> Vec<Instruction> {
     let ata = ata(owner, mint, token_program);
     vec![
         create_ata_idempotent(payer, owner, mint, token_program),
@@ -378,7 +422,14 @@ mod tests {
 
     #[test]
     fn settlement_builders_pay_the_right_token_accounts() {
-        let k = RentalKeys::new(Pubkey::new_unique(), Pubkey::new_unique(), 1, Pubkey::new_unique(), Pubkey::new_unique(), anchor_spl::token_2022::ID);
+        let k = RentalKeys::new(
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            1,
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            anchor_spl::token_2022::ID,
+        );
         let treasury = Pubkey::new_unique();
         let ix = stop_rental(&k.renter, &k, &treasury);
         let keys: Vec<Pubkey> = ix.accounts.iter().map(|a| a.pubkey).collect();

@@ -17,11 +17,8 @@ pub fn provider(authority: &Pubkey) -> Pubkey {
 }
 
 pub fn listing(provider_authority: &Pubkey, listing_id: u64) -> Pubkey {
-    Pubkey::find_program_address(
-        &[seeds::LISTING, provider_authority.as_ref(), &listing_id.to_le_bytes()],
-        &PROGRAM_ID,
-    )
-    .0
+    Pubkey::find_program_address(&[seeds::LISTING, provider_authority.as_ref(), &listing_id.to_le_bytes()], &PROGRAM_ID)
+        .0
 }
 
 pub fn rental(listing: &Pubkey, renter: &Pubkey, rental_id: u64) -> Pubkey {
@@ -38,11 +35,7 @@ pub fn vault(rental: &Pubkey) -> Pubkey {
 
 /// The upgradeable loader's ProgramData account, whose upgrade authority may initialise the config.
 pub fn program_data() -> Pubkey {
-    Pubkey::find_program_address(
-        &[PROGRAM_ID.as_ref()],
-        &anchor_lang::solana_program::bpf_loader_upgradeable::ID,
-    )
-    .0
+    Pubkey::find_program_address(&[PROGRAM_ID.as_ref()], &anchor_lang::solana_program::bpf_loader_upgradeable::ID).0
 }
 
 /// Associated token account of `owner` for `mint` under `token_program`.

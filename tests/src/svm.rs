@@ -161,10 +161,23 @@ impl Env {
             t22::extension::ExtensionType::try_calculate_account_len::<t22::state::Mint>(extensions).unwrap()
         };
         let lamports = self.svm.minimum_balance_for_rent_exemption(space);
-        let mut ixs = vec![solana_system_interface_create(&payer.pubkey(), &mint.pubkey(), lamports, space as u64, &token_program)];
+        let mut ixs = vec![solana_system_interface_create(
+            &payer.pubkey(),
+            &mint.pubkey(),
+            lamports,
+            space as u64,
+            &token_program,
+        )];
         ixs.extend(init(&mint.pubkey(), &payer.pubkey()));
         ixs.push(
-            t22::instruction::initialize_mint2(&token_program, &mint.pubkey(), &payer.pubkey(), Some(&payer.pubkey()), DECIMALS).unwrap(),
+            t22::instruction::initialize_mint2(
+                &token_program,
+                &mint.pubkey(),
+                &payer.pubkey(),
+                Some(&payer.pubkey()),
+                DECIMALS,
+            )
+            .unwrap(),
         );
         self.send(&ixs, &payer, &[&mint]).unwrap_or_else(|f| panic!("create mint: {f:?}"));
         mint.pubkey()
@@ -220,7 +233,13 @@ impl Default for Env {
     }
 }
 
-fn solana_system_interface_create(from: &Pubkey, to: &Pubkey, lamports: u64, space: u64, owner: &Pubkey) -> Instruction {
+fn solana_system_interface_create(
+    from: &Pubkey,
+    to: &Pubkey,
+    lamports: u64,
+    space: u64,
+    owner: &Pubkey,
+) -> Instruction {
     // SystemInstruction::CreateAccount = 0: lamports u64, space u64, owner pubkey.
     let mut data = vec![0u8; 4];
     data.extend_from_slice(&lamports.to_le_bytes());

@@ -94,14 +94,23 @@ impl TestValidator {
             .args(["--rpc-port", &rpc.to_string(), "--faucet-port", &faucet.to_string()])
             .args(["--gossip-port", &gossip.to_string(), "--dynamic-port-range", &dynamic]);
         if let Some(program) = program {
-            cmd.arg("--upgradeable-program").arg(PROGRAM_ID.to_string()).arg(program).arg(authority.pubkey().to_string());
+            cmd.arg("--upgradeable-program")
+                .arg(PROGRAM_ID.to_string())
+                .arg(program)
+                .arg(authority.pubkey().to_string());
         }
         let child = cmd
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
-        let v = TestValidator { child, _ledger: ledger, rpc_url: format!("http://127.0.0.1:{rpc}"), authority, authority_path };
+        let v = TestValidator {
+            child,
+            _ledger: ledger,
+            rpc_url: format!("http://127.0.0.1:{rpc}"),
+            authority,
+            authority_path,
+        };
         v.wait_healthy();
         v
     }

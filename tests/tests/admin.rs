@@ -36,7 +36,12 @@ fn fee_above_cap_and_zero_timeouts_are_rejected() {
     assert_eq!(env.init_config(3_001).unwrap_err().name, "FeeTooHigh");
     env.init_config(3_000).unwrap();
     let admin = env.admin.pubkey();
-    let up = |fee, t| ix::update_config(&admin, ix::UpdateConfigArgs { fee_bps: fee, activation_timeout_secs: t, ..Default::default() });
+    let up = |fee, t| {
+        ix::update_config(
+            &admin,
+            ix::UpdateConfigArgs { fee_bps: fee, activation_timeout_secs: t, ..Default::default() },
+        )
+    };
     assert_eq!(env.admin_send(up(Some(3_001), None)).unwrap_err().name, "FeeTooHigh");
     assert_eq!(env.admin_send(up(None, Some(0))).unwrap_err().name, "InvalidTimeout");
     env.admin_send(up(Some(10), Some(42))).unwrap();
@@ -77,7 +82,8 @@ fn removing_a_mint_stops_new_listings_in_it() {
     env.send1(ix::register_provider(&provider.pubkey()), &provider).unwrap();
     env.admin_send(ix::remove_mint(&env.admin.pubkey(), &mint)).unwrap();
     assert!(!env.exists(&pda::accepted_mint(&mint)));
-    let err = env.send1(ix::create_listing(&provider.pubkey(), 0, &mint, listing_params(1_000)), &provider).unwrap_err();
+    let err =
+        env.send1(ix::create_listing(&provider.pubkey(), 0, &mint, listing_params(1_000)), &provider).unwrap_err();
     assert_eq!(err.name, "AccountNotInitialized");
 }
 
@@ -88,7 +94,15 @@ fn token_2022_mints_without_dangerous_extensions_are_accepted() {
     env.admin_send(ix::add_mint(&env.admin.pubkey(), &plain, &TOKEN_2022)).unwrap();
     // A zero transfer fee is harmless.
     let zero_fee = env.create_mint_with(TOKEN_2022, &[ExtensionType::TransferFeeConfig], |mint, auth| {
-        vec![t22::extension::transfer_fee::instruction::initialize_transfer_fee_config(&TOKEN_2022, mint, Some(auth), Some(auth), 0, 0).unwrap()]
+        vec![t22::extension::transfer_fee::instruction::initialize_transfer_fee_config(
+            &TOKEN_2022,
+            mint,
+            Some(auth),
+            Some(auth),
+            0,
+            0,
+        )
+        .unwrap()]
     });
     env.admin_send(ix::add_mint(&env.admin.pubkey(), &zero_fee, &TOKEN_2022)).unwrap();
     let a: gpu_escrow::state::AcceptedMint = env.decode(&pda::accepted_mint(&plain));
@@ -100,18 +114,56 @@ fn token_2022_extensions_that_threaten_escrow_are_rejected_by_name() {
     let (mut env, _) = Env::with_config();
     let t = TOKEN_2022;
     let cases: Vec<(ExtensionType, &str, Box<dyn FnOnce(&_, &_) -> Vec<_>>)> = vec![
-        (ExtensionType::PermanentDelegate, "MintHasPermanentDelegate",
-            Box::new(move |m, a| vec![t22::instruction::initialize_permanent_delegate(&t, m, a).unwrap()])),
-        (ExtensionType::TransferHook, "MintHasTransferHook",
-            Box::new(move |m, a| vec![t22::extension::transfer_hook::instruction::initialize(&t, m, Some(*a), Some(gpu_escrow::ID)).unwrap()])),
-        (ExtensionType::TransferFeeConfig, "MintHasTransferFee",
-            Box::new(move |m, a| vec![t22::extension::transfer_fee::instruction::initialize_transfer_fee_config(&t, m, Some(a), Some(a), 50, 1_000).unwrap()])),
-        (ExtensionType::NonTransferable, "MintNonTransferable",
-            Box::new(move |m, _| vec![t22::instruction::initialize_non_transferable_mint(&t, m).unwrap()])),
-        (ExtensionType::DefaultAccountState, "MintDefaultFrozen",
-            Box::new(move |m, _| vec![t22::extension::default_account_state::instruction::initialize_default_account_state(&t, m, &t22::state::AccountState::Frozen).unwrap()])),
-        (ExtensionType::Pausable, "MintPausable",
-            Box::new(move |m, a| vec![t22::extension::pausable::instruction::initialize(&t, m, a).unwrap()])),
+        (
+            ExtensionType::PermanentDelegate,
+            "MintHasPermanentDelegate",
+            Box::new(move |m, a| vec![t22::instruction::initialize_permanent_delegate(&t, m, a).unwrap()]),
+        ),
+        (
+            ExtensionType::TransferHook,
+            "MintHasTransferHook",
+            Box::new(move |m, a| {
+                vec![t22::extension::transfer_hook::instruction::initialize(&t, m, Some(*a), Some(gpu_escrow::ID))
+                    .unwrap()]
+            }),
+        ),
+        (
+            ExtensionType::TransferFeeConfig,
+            "MintHasTransferFee",
+            Box::new(move |m, a| {
+                vec![t22::extension::transfer_fee::instruction::initialize_transfer_fee_config(
+                    &t,
+                    m,
+                    Some(a),
+                    Some(a),
+                    50,
+                    1_000,
+                )
+                .unwrap()]
+            }),
+        ),
+        (
+            ExtensionType::NonTransferable,
+            "MintNonTransferable",
+            Box::new(move |m, _| vec![t22::instruction::initialize_non_transferable_mint(&t, m).unwrap()]),
+        ),
+        (
+            ExtensionType::DefaultAccountState,
+            "MintDefaultFrozen",
+            Box::new(move |m, _| {
+                vec![t22::extension::default_account_state::instruction::initialize_default_account_state(
+                    &t,
+                    m,
+                    &t22::state::AccountState::Frozen,
+                )
+                .unwrap()]
+            }),
+        ),
+        (
+            ExtensionType::Pausable,
+            "MintPausable",
+            Box::new(move |m, a| vec![t22::extension::pausable::instruction::initialize(&t, m, a).unwrap()]),
+        ),
     ];
     for (ext, expected, init) in cases {
         let mint = env.create_mint_with(TOKEN_2022, &[ext], init);

@@ -29,7 +29,10 @@ fn opening_a_dispute_refunds_the_unearned_rest_and_locks_the_unclaimed() {
     assert_eq!(m.claim(&k).unwrap_err().name, "RentalNotActive");
     let renter = m.renter.insecure_clone();
     let treasury = m.env.treasury.pubkey();
-    assert_eq!(m.env.send1(ix::stop_rental(&renter.pubkey(), &k, &treasury), &renter).unwrap_err().name, "RentalNotActive");
+    assert_eq!(
+        m.env.send1(ix::stop_rental(&renter.pubkey(), &k, &treasury), &renter).unwrap_err().name,
+        "RentalNotActive"
+    );
     m.env.advance(1_000);
     let r = m.rental(&k);
     assert_eq!(r.dispute_locked, 200_000, "accrual stopped");
@@ -50,7 +53,11 @@ fn only_the_arbiter_resolves_and_the_award_is_capped() {
     // 120_000 to the provider side: fee 3_000, provider 117_000; renter gets 80_000 back.
     assert_eq!(
         m.balances(),
-        Balances { renter: before.renter + 80_000, provider: before.provider + 117_000, treasury: before.treasury + 3_000 }
+        Balances {
+            renter: before.renter + 80_000,
+            provider: before.provider + 117_000,
+            treasury: before.treasury + 3_000
+        }
     );
     let r = m.rental(&k);
     assert_eq!(r.state, RentalState::Settled);

@@ -165,7 +165,9 @@ fn listing_changes_never_alter_a_running_rental() {
     params.capacity = 3;
     m.env.send1(ix::update_listing(&p.pubkey(), &m.listing, params), &p).unwrap();
     let admin = m.env.admin.pubkey();
-    m.env.admin_send(ix::update_config(&admin, ix::UpdateConfigArgs { fee_bps: Some(1_000), ..Default::default() })).unwrap();
+    m.env
+        .admin_send(ix::update_config(&admin, ix::UpdateConfigArgs { fee_bps: Some(1_000), ..Default::default() }))
+        .unwrap();
     m.env.advance(100);
     m.claim(&k).unwrap();
     assert_eq!(m.balances().provider, 97_500);

@@ -47,9 +47,13 @@ fn wrong_signers_are_named() {
     m.open(1, 600_000).unwrap();
     let k = m.keys(1);
     let stranger = m.env.wallet();
-    assert_eq!(m.env.send1(ix::activate_rental(&stranger.pubkey(), &k.rental), &stranger).unwrap_err().name, "NotProvider");
+    assert_eq!(
+        m.env.send1(ix::activate_rental(&stranger.pubkey(), &k.rental), &stranger).unwrap_err().name,
+        "NotProvider"
+    );
     let p = m.provider.insecure_clone();
-    let err = m.env.send1(ix::update_listing(&stranger.pubkey(), &m.listing, listing_params(1)), &stranger).unwrap_err();
+    let err =
+        m.env.send1(ix::update_listing(&stranger.pubkey(), &m.listing, listing_params(1)), &stranger).unwrap_err();
     assert_eq!(err.name, "NotProvider");
     m.env.send1(ix::activate_rental(&p.pubkey(), &k.rental), &p).unwrap();
     let treasury = m.env.treasury.pubkey();
@@ -161,7 +165,15 @@ fn tokens_sent_to_a_vault_cannot_block_settlement() {
     // A stranger "donates" to the vault; the escrow must still close, the gift goes to the renter.
     let tp = m.env.token_program_of(&m.mint);
     let admin = m.env.admin.insecure_clone();
-    let mint_ix = anchor_spl::token_2022::spl_token_2022::instruction::mint_to(&tp, &m.mint, &k.vault(), &admin.pubkey(), &[], 777).unwrap();
+    let mint_ix = anchor_spl::token_2022::spl_token_2022::instruction::mint_to(
+        &tp,
+        &m.mint,
+        &k.vault(),
+        &admin.pubkey(),
+        &[],
+        777,
+    )
+    .unwrap();
     m.env.send1(mint_ix, &admin).unwrap();
     m.env.advance(100);
     let r = m.renter.insecure_clone();
@@ -179,7 +191,9 @@ fn a_provider_who_is_also_the_treasury_can_still_be_paid() {
     let admin = env.admin.pubkey();
     let mut m = Market::on(env, mint, listing_params(3_600_000));
     let provider = m.provider.pubkey();
-    m.env.admin_send(ix::update_config(&admin, ix::UpdateConfigArgs { treasury: Some(provider), ..Default::default() })).unwrap();
+    m.env
+        .admin_send(ix::update_config(&admin, ix::UpdateConfigArgs { treasury: Some(provider), ..Default::default() }))
+        .unwrap();
     let k = m.running(1, 600_000);
     m.env.advance(100);
     let p = m.provider.insecure_clone();

@@ -30,16 +30,16 @@ fn full_width_u128_results_match_the_host() {
     // Each case forces a 128-bit intermediate: products above 2^64, divisors 3600 and 10 000
     // (fast path), divisors above 2^32 and at 2^63+ (shift-subtract path), and div_ceil (%).
     let cases: Vec<(u64, QuoteBy, u16)> = vec![
-        (3_600 * 7, QuoteBy::Deposit(big), 3_000),  // u64::MAX × 3600 / 25 200
-        (7, QuoteBy::Seconds(big / 4_000), 1),       // 7 × 4.6e15 / 3600, rounded up
-        (big, QuoteBy::Seconds(3_600), 3_000),       // u64::MAX × 3600 / 3600
-        (big, QuoteBy::Seconds(1_799), 2_999),       // odd remainder, fee on ~2^63
-        (big, QuoteBy::Deposit(big), 1),             // divisor 2^64 − 1
+        (3_600 * 7, QuoteBy::Deposit(big), 3_000), // u64::MAX × 3600 / 25 200
+        (7, QuoteBy::Seconds(big / 4_000), 1),     // 7 × 4.6e15 / 3600, rounded up
+        (big, QuoteBy::Seconds(3_600), 3_000),     // u64::MAX × 3600 / 3600
+        (big, QuoteBy::Seconds(1_799), 2_999),     // odd remainder, fee on ~2^63
+        (big, QuoteBy::Deposit(big), 1),           // divisor 2^64 − 1
         (1u64 << 63, QuoteBy::Deposit(big - 12_345), 250),
         ((1u64 << 32) + 1, QuoteBy::Deposit(big / 3), 9),
         (u32::MAX as u64, QuoteBy::Deposit(big), 10),
         (987_654_321_987, QuoteBy::Seconds(123_456_789_012), 1_234),
-        (1, QuoteBy::Seconds(big), 0),               // overflow must be an error, not a wrap
+        (1, QuoteBy::Seconds(big), 0), // overflow must be an error, not a wrap
     ];
     let mut checked = 0;
     for (price, by, fee) in cases {

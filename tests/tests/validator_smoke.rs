@@ -23,16 +23,22 @@ async fn preloaded_program_initialises_its_config_on_a_real_validator() {
     let authority = v.authority.insecure_clone();
     client.send(&[ix::initialize_config(&authority.pubkey(), args)], &authority, &[]).await.expect("initialize_config");
     let c = client.config().await.expect("config readable");
-    assert_eq!((c.admin, c.arbiter, c.fee_bps, c.dispute_timeout_secs), (authority.pubkey(), arbiter.pubkey(), 321, 120));
+    assert_eq!(
+        (c.admin, c.arbiter, c.fee_bps, c.dispute_timeout_secs),
+        (authority.pubkey(), arbiter.pubkey(), 321, 120)
+    );
 
     // A rejected transaction comes back as the program's named error, not an RPC dump.
-    let again = ix::initialize_config(&authority.pubkey(), ix::InitializeConfigArgs {
-        arbiter: arbiter.pubkey(),
-        treasury: arbiter.pubkey(),
-        fee_bps: 99_99,
-        activation_timeout_secs: 60,
-        dispute_timeout_secs: 60,
-    });
+    let again = ix::initialize_config(
+        &authority.pubkey(),
+        ix::InitializeConfigArgs {
+            arbiter: arbiter.pubkey(),
+            treasury: arbiter.pubkey(),
+            fee_bps: 99_99,
+            activation_timeout_secs: 60,
+            dispute_timeout_secs: 60,
+        },
+    );
     let err = client.send(&[again], &authority, &[]).await.unwrap_err();
     assert_eq!(err.program_error_name(), Some("FeeTooHigh"), "{err}");
 }

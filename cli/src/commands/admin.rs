@@ -66,7 +66,12 @@ pub async fn mint(ctx: &Context, cmd: MintCmd) -> Result<Output, CliError> {
             let mint = parse_pubkey(&mint, "mint")?;
             let token = Token::load(ctx, &mint).await?;
             let sig = send(ctx, &[ix::add_mint(&super::me(&signer), &mint, &token.program)], &signer).await?;
-            Ok(done("mint add", &sig, json!({ "mint": mint.to_string(), "token_program": token.program.to_string(), "decimals": token.decimals }), ""))
+            Ok(done(
+                "mint add",
+                &sig,
+                json!({ "mint": mint.to_string(), "token_program": token.program.to_string(), "decimals": token.decimals }),
+                "",
+            ))
         }
         MintCmd::Remove { mint } => {
             let mint = parse_pubkey(&mint, "mint")?;
@@ -91,7 +96,12 @@ pub async fn admin(ctx: &Context, cmd: AdminCmd) -> Result<Output, CliError> {
         AdminCmd::Propose { new_admin } => {
             let new_admin = parse_pubkey(&new_admin, "new admin")?;
             let sig = send(ctx, &[ix::propose_admin(&super::me(&signer), &new_admin)], &signer).await?;
-            Ok(done("admin propose", &sig, json!({ "pending_admin": new_admin.to_string() }), "the proposed wallet must now run `gpu-escrow admin accept`"))
+            Ok(done(
+                "admin propose",
+                &sig,
+                json!({ "pending_admin": new_admin.to_string() }),
+                "the proposed wallet must now run `gpu-escrow admin accept`",
+            ))
         }
         AdminCmd::Accept => {
             let sig = send(ctx, &[ix::accept_admin(&super::me(&signer))], &signer).await?;

@@ -48,7 +48,12 @@ pub async fn run(ctx: &Context, a: ClaimArgs) -> Result<Output, CliError> {
         g.push(ix::claim(k, &treasury));
         groups.push(g);
         rows.push(json!({ "rental": k.rental.to_string(), "provider_amount": token.json(reading.claimable_provider), "fee_amount": token.json(reading.claimable_fee) }));
-        human.push(format!("{}  ~{} (fee {})", k.rental, token.show(reading.claimable_provider), token.show(reading.claimable_fee)));
+        human.push(format!(
+            "{}  ~{} (fee {})",
+            k.rental,
+            token.show(reading.claimable_provider),
+            token.show(reading.claimable_fee)
+        ));
     }
     if groups.is_empty() {
         return Err(CliError::Refused("nothing to claim yet".into()));
@@ -58,5 +63,14 @@ pub async fn run(ctx: &Context, a: ClaimArgs) -> Result<Output, CliError> {
         sigs.push(ctx.client.send(&tx, &signer, &[]).await?.to_string());
     }
     let j = json!({ "action": "claim", "claims": rows, "signatures": sigs });
-    Ok(Output::new(j, format!("claimed from {} rental(s) in {} transaction(s):\n{}\nsignatures: {}", human.len(), sigs.len(), human.join("\n"), sigs.join(", "))))
+    Ok(Output::new(
+        j,
+        format!(
+            "claimed from {} rental(s) in {} transaction(s):\n{}\nsignatures: {}",
+            human.len(),
+            sigs.len(),
+            human.join("\n"),
+            sigs.join(", ")
+        ),
+    ))
 }

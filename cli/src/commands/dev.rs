@@ -26,10 +26,20 @@ pub async fn run(ctx: &Context, cmd: DevCmd) -> Result<Output, CliError> {
             }
             let lamports = (sol * 1e9).round() as u64;
             let sig = ctx.client.rpc().request_airdrop(&to, lamports).await.map_err(|e| {
-                CliError::Refused(format!("airdrop refused by {} (only local and test clusters have a faucet): {e}", ctx.url))
+                CliError::Refused(format!(
+                    "airdrop refused by {} (only local and test clusters have a faucet): {e}",
+                    ctx.url
+                ))
             })?;
             for _ in 0..100 {
-                if ctx.client.rpc().confirm_transaction_with_commitment(&sig, ctx.commitment).await.map_err(rpc_err)?.value {
+                if ctx
+                    .client
+                    .rpc()
+                    .confirm_transaction_with_commitment(&sig, ctx.commitment)
+                    .await
+                    .map_err(rpc_err)?
+                    .value
+                {
                     return Ok(done("airdrop", &sig, json!({ "to": to.to_string(), "lamports": lamports }), ""));
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -39,12 +49,20 @@ pub async fn run(ctx: &Context, cmd: DevCmd) -> Result<Output, CliError> {
         DevCmd::CreateMint { decimals, token_2022 } => {
             let signer = ctx.signer()?;
             let mint = Keypair::new();
-            let tp = if token_2022 { anchor_lang::prelude::Pubkey::from_str_const("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb") } else { anchor_lang::prelude::Pubkey::from_str_const("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA") };
+            let tp = if token_2022 {
+                anchor_lang::prelude::Pubkey::from_str_const("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
+            } else {
+                anchor_lang::prelude::Pubkey::from_str_const("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+            };
             let rent = ctx.client.rpc().get_minimum_balance_for_rent_exemption(ix::MINT_LEN).await.map_err(rpc_err)?;
             let ixs = ix::create_mint(&signer.pubkey(), &mint.pubkey(), &signer.pubkey(), decimals, &tp, rent);
             let sig = ctx.client.send(&ixs, &signer, &[&mint]).await?;
-            Ok(done("create-mint", &sig, json!({ "mint": mint.pubkey().to_string(), "decimals": decimals, "token_program": tp.to_string() }),
-                &format!("mint: {}", mint.pubkey())))
+            Ok(done(
+                "create-mint",
+                &sig,
+                json!({ "mint": mint.pubkey().to_string(), "decimals": decimals, "token_program": tp.to_string() }),
+                &format!("mint: {}", mint.pubkey()),
+            ))
         }
         DevCmd::MintTo { mint, owner, amount } => {
             let signer = ctx.signer()?;
@@ -54,8 +72,12 @@ pub async fn run(ctx: &Context, cmd: DevCmd) -> Result<Output, CliError> {
             let units = token.parse(&amount)?;
             let ixs = ix::mint_to(&signer.pubkey(), &mint, &signer.pubkey(), &owner, &token.program, units);
             let sig = send(ctx, &ixs, &signer).await?;
-            Ok(done("mint-to", &sig, json!({ "mint": mint.to_string(), "owner": owner.to_string(), "amount": token.json(units) }),
-                &format!("minted {} to {owner}", token.show(units))))
+            Ok(done(
+                "mint-to",
+                &sig,
+                json!({ "mint": mint.to_string(), "owner": owner.to_string(), "amount": token.json(units) }),
+                &format!("minted {} to {owner}", token.show(units)),
+            ))
         }
         DevCmd::Balance { mint, owner } => {
             let mint = parse_pubkey(&mint, "mint")?;
@@ -65,15 +87,24 @@ pub async fn run(ctx: &Context, cmd: DevCmd) -> Result<Output, CliError> {
             };
             let token = Token::load(ctx, &mint).await?;
             let units = ctx.client.token_balance(&owner, &mint, &token.program).await?;
-            Ok(Output::new(json!({ "owner": owner.to_string(), "mint": mint.to_string(), "balance": token.json(units) }), token.show(units)))
+            Ok(Output::new(
+                json!({ "owner": owner.to_string(), "mint": mint.to_string(), "balance": token.json(units) }),
+                token.show(units),
+            ))
         }
         DevCmd::Keygen { path } => {
             if path.exists() {
-                return Err(CliError::Refused(format!("{} already exists; refusing to overwrite a keypair", path.display())));
+                return Err(CliError::Refused(format!(
+                    "{} already exists; refusing to overwrite a keypair",
+                    path.display()
+                )));
             }
             let k = Keypair::new();
             write_keypair(&path, &k)?;
-            Ok(Output::new(json!({ "pubkey": k.pubkey().to_string(), "path": path.display().to_string() }), k.pubkey().to_string()))
+            Ok(Output::new(
+                json!({ "pubkey": k.pubkey().to_string(), "path": path.display().to_string() }),
+                k.pubkey().to_string(),
+            ))
         }
     }
 }

@@ -26,7 +26,9 @@ async fn targets(ctx: &Context, a: &HeartbeatArgs, me: &Pubkey) -> Result<Vec<Pu
         .rentals_of(Party::Provider, me)
         .await?
         .into_iter()
-        .filter(|(_, r)| r.state == RentalState::Active && r.heartbeat_interval_secs > 0 && now < r.meter().billing_stops_at())
+        .filter(|(_, r)| {
+            r.state == RentalState::Active && r.heartbeat_interval_secs > 0 && now < r.meter().billing_stops_at()
+        })
         .map(|(k, _)| k)
         .collect())
 }

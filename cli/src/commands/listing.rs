@@ -17,17 +17,20 @@ fn params(spec: &ListingSpec, token: &Token, base: Option<&Listing>) -> Result<L
         (None, None) => return Err(need("price")),
     };
     let gpu = match (&spec.gpu, base) {
-        (Some(g), _) => fixed_bytes::<GPU_MODEL_LEN>(g).ok_or_else(|| CliError::Input(format!("--gpu is longer than {GPU_MODEL_LEN} bytes")))?,
+        (Some(g), _) => fixed_bytes::<GPU_MODEL_LEN>(g)
+            .ok_or_else(|| CliError::Input(format!("--gpu is longer than {GPU_MODEL_LEN} bytes")))?,
         (None, Some(b)) => b.gpu_model,
         (None, None) => return Err(need("gpu")),
     };
     let region = match (&spec.region, base) {
-        (Some(r), _) => fixed_bytes::<REGION_LEN>(r).ok_or_else(|| CliError::Input(format!("--region is longer than {REGION_LEN} bytes")))?,
+        (Some(r), _) => fixed_bytes::<REGION_LEN>(r)
+            .ok_or_else(|| CliError::Input(format!("--region is longer than {REGION_LEN} bytes")))?,
         (None, Some(b)) => b.region,
         (None, None) => fixed_bytes::<REGION_LEN>("any").unwrap(),
     };
     let min_secs = spec.min_minutes.map(|m| m.saturating_mul(60)).or(base.map(|b| b.min_rental_secs)).unwrap_or(60);
-    let max_secs = spec.max_hours.map(|h| h.saturating_mul(3_600)).or(base.map(|b| b.max_rental_secs)).unwrap_or(30 * 24 * 3_600);
+    let max_secs =
+        spec.max_hours.map(|h| h.saturating_mul(3_600)).or(base.map(|b| b.max_rental_secs)).unwrap_or(30 * 24 * 3_600);
     Ok(ListingParams {
         price_per_hour: price,
         gpu_model: gpu,
@@ -90,11 +93,9 @@ pub async fn run(ctx: &Context, cmd: ListingCmd) -> Result<Output, CliError> {
         ListingCmd::Create { mint, spec } => {
             let mint = parse_pubkey(&mint, "mint")?;
             let token = Token::load(ctx, &mint).await?;
-            let p = ctx
-                .client
-                .provider(&me)
-                .await?
-                .ok_or_else(|| CliError::Refused(format!("wallet {me} is not a provider yet; run `gpu-escrow provider register`")))?;
+            let p = ctx.client.provider(&me).await?.ok_or_else(|| {
+                CliError::Refused(format!("wallet {me} is not a provider yet; run `gpu-escrow provider register`"))
+            })?;
             if ctx.client.account_data(&pda::accepted_mint(&mint)).await?.is_none() {
                 return Err(CliError::Refused(format!("token {mint} is not accepted for payment on {}", ctx.url)));
             }
@@ -113,7 +114,12 @@ pub async fn run(ctx: &Context, cmd: ListingCmd) -> Result<Output, CliError> {
             let token = Token::load(ctx, &l.mint).await?;
             let params = params(&spec, &token, Some(&l))?;
             let sig = send(ctx, &[ix::update_listing(&me, &key, params)], &signer).await?;
-            Ok(done("listing update", &sig, json!({ "listing": key.to_string() }), "running rentals keep their original terms"))
+            Ok(done(
+                "listing update",
+                &sig,
+                json!({ "listing": key.to_string() }),
+                "running rentals keep their original terms",
+            ))
         }
         ListingCmd::Pause { listing } => {
             let (key, _) = own_listing(ctx, &listing).await?;

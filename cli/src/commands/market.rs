@@ -52,7 +52,9 @@ pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
     match a.sort {
         SortKey::Price => listings.sort_by_key(|(k, l)| (l.price_per_hour, *k)),
         SortKey::Vram => listings.sort_by_key(|(k, l)| (std::cmp::Reverse(l.vram_gb), l.price_per_hour, *k)),
-        SortKey::Rating => listings.sort_by_key(|(k, l)| (std::cmp::Reverse(ratings[&l.provider].unwrap_or(0)), l.price_per_hour, *k)),
+        SortKey::Rating => {
+            listings.sort_by_key(|(k, l)| (std::cmp::Reverse(ratings[&l.provider].unwrap_or(0)), l.price_per_hour, *k))
+        }
     }
     let mut rows = Vec::new();
     let mut items = Vec::new();

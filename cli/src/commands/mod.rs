@@ -58,7 +58,10 @@ pub async fn rental_in(ctx: &Context, text: &str, allowed: &[RentalState]) -> Re
     ctx.client.ensure_program_deployed().await?;
     let (keys, r) = match ctx.client.rental_keys(&address).await {
         Err(gpu_escrow_sdk::SdkError::AccountNotFound { .. }) => {
-            return Err(CliError::Refused(format!("rental {address} does not exist on {} (never opened, or already closed)", ctx.url)))
+            return Err(CliError::Refused(format!(
+                "rental {address} does not exist on {} (never opened, or already closed)",
+                ctx.url
+            )))
         }
         other => other?,
     };

@@ -8,7 +8,8 @@ use crate::output::Output;
 
 pub async fn run(ctx: &Context, cmd: ProgramCmd) -> Result<Output, CliError> {
     let ProgramCmd::Deploy { so, program_keypair } = cmd;
-    let bytes = std::fs::read(&so).map_err(|e| CliError::Input(format!("cannot read program {}: {e}", so.display())))?;
+    let bytes =
+        std::fs::read(&so).map_err(|e| CliError::Input(format!("cannot read program {}: {e}", so.display())))?;
     let program = read_keypair(&program_keypair)?;
     let signer = ctx.signer()?;
     let id = gpu_escrow_sdk::Signer::pubkey(&program);
@@ -22,8 +23,22 @@ pub async fn run(ctx: &Context, cmd: ProgramCmd) -> Result<Output, CliError> {
     if ctx.client.ensure_program_deployed().await.is_ok() {
         return Err(CliError::Refused(format!("program {id} is already deployed on {}", ctx.url)));
     }
-    super::require_sol(ctx, &super::me(&signer), 3 * ctx.client.rpc().get_minimum_balance_for_rent_exemption(bytes.len() * 2).await.map_err(|e| gpu_escrow_sdk::SdkError::Rpc(e.to_string()))?).await?;
+    super::require_sol(
+        ctx,
+        &super::me(&signer),
+        3 * ctx
+            .client
+            .rpc()
+            .get_minimum_balance_for_rent_exemption(bytes.len() * 2)
+            .await
+            .map_err(|e| gpu_escrow_sdk::SdkError::Rpc(e.to_string()))?,
+    )
+    .await?;
     let sig = ctx.client.deploy_program(&signer, &program, &signer, &bytes).await?;
-    Ok(super::done("program deploy", &sig, json!({ "program_id": id.to_string(), "bytes": bytes.len() }),
-        &format!("program {id} deployed ({} bytes); upgrade authority {}", bytes.len(), super::me(&signer))))
+    Ok(super::done(
+        "program deploy",
+        &sig,
+        json!({ "program_id": id.to_string(), "bytes": bytes.len() }),
+        &format!("program {id} deployed ({} bytes); upgrade authority {}", bytes.len(), super::me(&signer)),
+    ))
 }

@@ -19,18 +19,21 @@ pub async fn run(ctx: &Context, cmd: ProviderCmd) -> Result<Output, CliError> {
             }
             require_sol(ctx, &me, 2_000_000).await?;
             let sig = send(ctx, &[ix::register_provider(&me)], &signer).await?;
-            Ok(done("provider register", &sig, json!({ "provider": me.to_string() }), "next: gpu-escrow listing create --mint <MINT> --price <PER_HOUR> --gpu <MODEL> ..."))
+            Ok(done(
+                "provider register",
+                &sig,
+                json!({ "provider": me.to_string() }),
+                "next: gpu-escrow listing create --mint <MINT> --price <PER_HOUR> --gpu <MODEL> ...",
+            ))
         }
         ProviderCmd::Show { authority } => {
             let who = match authority {
                 Some(a) => parse_pubkey(&a, "provider")?,
                 None => ctx.signer_pubkey()?,
             };
-            let p = ctx
-                .client
-                .provider(&who)
-                .await?
-                .ok_or_else(|| CliError::Refused(format!("wallet {who} is not a registered provider on {}", ctx.url)))?;
+            let p = ctx.client.provider(&who).await?.ok_or_else(|| {
+                CliError::Refused(format!("wallet {who} is not a registered provider on {}", ctx.url))
+            })?;
             let rating = p.rating_x100().map(|r| r as f64 / 100.0);
             let j = json!({
                 "provider": who.to_string(),

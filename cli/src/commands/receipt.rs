@@ -46,11 +46,22 @@ fn write_csv(path: &Path, rows: &[(Receipt, String, u8, String)]) -> Result<(), 
     out.push('\n');
     for (r, role, decimals, label) in rows {
         let cells = [
-            r.rental.clone(), role.clone(), r.state.clone(), r.mint.clone(), label.clone(), decimals.to_string(),
-            crate::amount::format(r.price_per_hour, *decimals), r.fee_bps.to_string(), r.opened_at.to_string(),
-            time(r.activated_at), time(r.ended_at), r.billed_seconds.to_string(),
-            crate::amount::format(r.deposited, *decimals), crate::amount::format(r.provider_paid, *decimals),
-            crate::amount::format(r.fee_paid, *decimals), crate::amount::format(r.refunded, *decimals),
+            r.rental.clone(),
+            role.clone(),
+            r.state.clone(),
+            r.mint.clone(),
+            label.clone(),
+            decimals.to_string(),
+            crate::amount::format(r.price_per_hour, *decimals),
+            r.fee_bps.to_string(),
+            r.opened_at.to_string(),
+            time(r.activated_at),
+            time(r.ended_at),
+            r.billed_seconds.to_string(),
+            crate::amount::format(r.deposited, *decimals),
+            crate::amount::format(r.provider_paid, *decimals),
+            crate::amount::format(r.fee_paid, *decimals),
+            crate::amount::format(r.refunded, *decimals),
             r.signatures.join(" "),
         ];
         out.push_str(&cells.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
@@ -70,8 +81,13 @@ pub async fn history(ctx: &Context, csv: Option<&Path>) -> Result<Output, CliErr
         let token = Token::load(ctx, &r.mint.parse::<Pubkey>().expect("receipt mint")).await?;
         let role = if r.renter == me.to_string() { "renter" } else { "provider" }.to_string();
         table_rows.push(vec![
-            r.rental.clone(), role.clone(), r.state.clone(), duration(r.billed_seconds),
-            token.show(r.provider_paid), token.show(r.fee_paid), token.show(r.refunded),
+            r.rental.clone(),
+            role.clone(),
+            r.state.clone(),
+            duration(r.billed_seconds),
+            token.show(r.provider_paid),
+            token.show(r.fee_paid),
+            token.show(r.refunded),
         ]);
         let mut j = serde_json::to_value(&r).expect("receipt serialises");
         j["role"] = json!(role);

@@ -29,7 +29,10 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
         return Err(CliError::Refused(format!("listing {listing_key} is paused by its provider")));
     }
     if l.active_rentals >= l.capacity {
-        return Err(CliError::Refused(format!("listing {listing_key} is fully rented ({}/{})", l.active_rentals, l.capacity)));
+        return Err(CliError::Refused(format!(
+            "listing {listing_key} is fully rented ({}/{})",
+            l.active_rentals, l.capacity
+        )));
     }
     let token = Token::load(ctx, &l.mint).await?;
     let q = match (a.hours, &a.deposit) {
@@ -44,18 +47,36 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
     }
     .map_err(|e| CliError::Input(format!("amount does not fit: {e:?}")))?;
     if q.seconds < l.min_rental_secs as u64 {
-        return Err(CliError::Refused(format!("this buys {}, below the listing's minimum of {}", duration(q.seconds), duration(l.min_rental_secs as u64))));
+        return Err(CliError::Refused(format!(
+            "this buys {}, below the listing's minimum of {}",
+            duration(q.seconds),
+            duration(l.min_rental_secs as u64)
+        )));
     }
     if q.seconds > l.max_rental_secs as u64 {
-        return Err(CliError::Refused(format!("this buys {}, above the listing's maximum of {}", duration(q.seconds), duration(l.max_rental_secs as u64))));
+        return Err(CliError::Refused(format!(
+            "this buys {}, above the listing's maximum of {}",
+            duration(q.seconds),
+            duration(l.max_rental_secs as u64)
+        )));
     }
     let quote_text = format!(
         "listing:   {listing_key}\nprice:     {}/h (billed per second of use)\ntime:      {}\ndeposit:   {}\n  of which provider {} and platform fee {} ({} bps) if fully used\nunused time is refunded when you stop",
         token.show(l.price_per_hour), duration(q.seconds), token.show(q.deposit), token.show(q.provider), token.show(q.fee), config.fee_bps
     );
     require_tokens(ctx, &me, &token, q.deposit).await?;
-    let rent_lamports = ctx.client.rpc().get_minimum_balance_for_rent_exemption(8 + <gpu_escrow::state::Rental as anchor_lang::Space>::INIT_SPACE).await.map_err(|e| gpu_escrow_sdk::SdkError::Rpc(e.to_string()))?
-        + ctx.client.rpc().get_minimum_balance_for_rent_exemption(165).await.map_err(|e| gpu_escrow_sdk::SdkError::Rpc(e.to_string()))?;
+    let rent_lamports = ctx
+        .client
+        .rpc()
+        .get_minimum_balance_for_rent_exemption(8 + <gpu_escrow::state::Rental as anchor_lang::Space>::INIT_SPACE)
+        .await
+        .map_err(|e| gpu_escrow_sdk::SdkError::Rpc(e.to_string()))?
+        + ctx
+            .client
+            .rpc()
+            .get_minimum_balance_for_rent_exemption(165)
+            .await
+            .map_err(|e| gpu_escrow_sdk::SdkError::Rpc(e.to_string()))?;
     require_sol(ctx, &me, rent_lamports).await?;
     if !a.yes {
         if !std::io::stdin().is_terminal() {
@@ -70,7 +91,9 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
         }
     }
     // The id is fixed before sending, so a retried send cannot open a second rental.
-    let rental_id = a.rental_id.unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(1));
+    let rental_id = a.rental_id.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(1)
+    });
     let open = ix::open_rental(&me, &listing_key, &l.mint, &token.program, rental_id, q.deposit);
     let sig = send(ctx, &[open], &signer).await?;
     let rental = pda::rental(&listing_key, &me, rental_id);
@@ -78,5 +101,10 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
         "rental": rental.to_string(), "rental_id": rental_id, "listing": listing_key.to_string(),
         "deposit": token.json(q.deposit), "seconds": q.seconds, "fee_bps": config.fee_bps,
     });
-    Ok(done("rent", &sig, j, &format!("{quote_text}\nrental:    {rental}\nwaiting for the provider to activate it (billing starts then)")))
+    Ok(done(
+        "rent",
+        &sig,
+        j,
+        &format!("{quote_text}\nrental:    {rental}\nwaiting for the provider to activate it (billing starts then)"),
+    ))
 }

@@ -13,8 +13,12 @@ pub async fn activate(ctx: &Context, rental: &str) -> Result<Output, CliError> {
     let signer = ctx.signer()?;
     let sig = send(ctx, &[ix::activate_rental(&super::me(&signer), &k.rental)], &signer).await?;
     let r = ctx.client.rental(&k.rental).await?;
-    Ok(done("activate", &sig, json!({ "rental": k.rental.to_string(), "activated_at": r.activated_at, "end_at": r.end_at }),
-        &format!("billing started; paid through unix time {}", r.end_at)))
+    Ok(done(
+        "activate",
+        &sig,
+        json!({ "rental": k.rental.to_string(), "activated_at": r.activated_at, "end_at": r.end_at }),
+        &format!("billing started; paid through unix time {}", r.end_at),
+    ))
 }
 
 pub async fn decline(ctx: &Context, rental: &str) -> Result<Output, CliError> {
@@ -22,8 +26,12 @@ pub async fn decline(ctx: &Context, rental: &str) -> Result<Output, CliError> {
     let signer = ctx.signer()?;
     let token = Token::load(ctx, &k.mint).await?;
     let sig = send(ctx, &[ix::decline_rental(&k)], &signer).await?;
-    Ok(done("decline", &sig, json!({ "rental": k.rental.to_string(), "refunded": token.json(r.deposited) }),
-        &format!("refunded to renter: {}", token.show(r.deposited))))
+    Ok(done(
+        "decline",
+        &sig,
+        json!({ "rental": k.rental.to_string(), "refunded": token.json(r.deposited) }),
+        &format!("refunded to renter: {}", token.show(r.deposited)),
+    ))
 }
 
 pub async fn top_up(ctx: &Context, rental: &str, amount: &str) -> Result<Output, CliError> {
@@ -37,11 +45,19 @@ pub async fn top_up(ctx: &Context, rental: &str, amount: &str) -> Result<Output,
     require_tokens(ctx, &super::me(&signer), &token, units).await?;
     let sig = send(ctx, &[ix::top_up(&k, units)], &signer).await?;
     let r = ctx.client.rental(&k.rental).await?;
-    Ok(done("top-up", &sig, json!({ "rental": k.rental.to_string(), "added": token.json(units), "deposited": token.json(r.deposited), "end_at": r.end_at }),
-        &format!("added {}; deposit now {}", token.show(units), token.show(r.deposited))))
+    Ok(done(
+        "top-up",
+        &sig,
+        json!({ "rental": k.rental.to_string(), "added": token.json(units), "deposited": token.json(r.deposited), "end_at": r.end_at }),
+        &format!("added {}; deposit now {}", token.show(units), token.show(r.deposited)),
+    ))
 }
 
-async fn settle_summary(ctx: &Context, k: &ix::RentalKeys, token: &Token) -> Result<(serde_json::Value, String), CliError> {
+async fn settle_summary(
+    ctx: &Context,
+    k: &ix::RentalKeys,
+    token: &Token,
+) -> Result<(serde_json::Value, String), CliError> {
     let r = ctx.client.rental(&k.rental).await?;
     let j = json!({
         "rental": k.rental.to_string(),
@@ -53,7 +69,10 @@ async fn settle_summary(ctx: &Context, k: &ix::RentalKeys, token: &Token) -> Res
     });
     let human = format!(
         "billed:   {}\nprovider: {}\nfee:      {}\nrefund:   {}",
-        crate::output::duration(r.billed_seconds), token.show(r.provider_paid), token.show(r.fee_paid), token.show(r.refunded)
+        crate::output::duration(r.billed_seconds),
+        token.show(r.provider_paid),
+        token.show(r.fee_paid),
+        token.show(r.refunded)
     );
     Ok((j, human))
 }
@@ -101,8 +120,12 @@ pub async fn cancel(ctx: &Context, rental: &str) -> Result<Output, CliError> {
     let signer = ctx.signer()?;
     let token = Token::load(ctx, &k.mint).await?;
     let sig = send(ctx, &[ix::cancel_rental(&super::me(&signer), &k)], &signer).await?;
-    Ok(done("cancel", &sig, json!({ "rental": k.rental.to_string(), "refunded": token.json(r.deposited) }),
-        &format!("refunded: {}", token.show(r.deposited))))
+    Ok(done(
+        "cancel",
+        &sig,
+        json!({ "rental": k.rental.to_string(), "refunded": token.json(r.deposited) }),
+        &format!("refunded: {}", token.show(r.deposited)),
+    ))
 }
 
 pub async fn close(ctx: &Context, rental: &str, rate: Option<u8>) -> Result<Output, CliError> {
@@ -114,5 +137,10 @@ pub async fn close(ctx: &Context, rental: &str, rate: Option<u8>) -> Result<Outp
     let (k, _) = rental_in(ctx, rental, &[RentalState::Settled, RentalState::Cancelled]).await?;
     let signer = ctx.signer()?;
     let sig = send(ctx, &[ix::close_rental(&k, rate)], &signer).await?;
-    Ok(done("close", &sig, json!({ "rental": k.rental.to_string(), "rating": rate }), "rental account closed; its rent was returned to you"))
+    Ok(done(
+        "close",
+        &sig,
+        json!({ "rental": k.rental.to_string(), "rating": rate }),
+        "rental account closed; its rent was returned to you",
+    ))
 }

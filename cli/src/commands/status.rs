@@ -77,6 +77,10 @@ pub async fn list(ctx: &Context) -> Result<Output, CliError> {
             ]);
         }
     }
-    let human = if rows.is_empty() { "no rentals".into() } else { table(&["RENTAL", "ROLE", "STATE", "PRICE", "BILLED", "EARNED", "LEFT"], &rows) };
+    let human = if rows.is_empty() {
+        "no rentals".into()
+    } else {
+        table(&["RENTAL", "ROLE", "STATE", "PRICE", "BILLED", "EARNED", "LEFT"], &rows)
+    };
     Ok(Output::new(json!({ "rentals": items }), human))
 }

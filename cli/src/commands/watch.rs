@@ -32,8 +32,12 @@ pub async fn run(ctx: &Context, a: WatchArgs) -> Result<Output, CliError> {
         let pct = if total == 0 { 100 } else { reading.billable_seconds * 100 / total };
         let line = format!(
             "{} {:>3}%  elapsed {}  cost {}  left {}  [{}]",
-            bar(reading.billable_seconds, total, 24), pct, duration(reading.billable_seconds),
-            token.show(reading.earned), duration(reading.remaining_seconds), state_name(r.state)
+            bar(reading.billable_seconds, total, 24),
+            pct,
+            duration(reading.billable_seconds),
+            token.show(reading.earned),
+            duration(reading.remaining_seconds),
+            state_name(r.state)
         );
         let low = a.alert_below.is_some_and(|m| r.state == RentalState::Active && reading.remaining_seconds < m * 60);
         last = json!({
@@ -51,7 +55,12 @@ pub async fn run(ctx: &Context, a: WatchArgs) -> Result<Output, CliError> {
         }
         if low && !alerted {
             alerted = true;
-            eprintln!("{}warning: less than {} minute(s) left; top up with `gpu-escrow top-up {} <AMOUNT>`", if tty { "\n" } else { "" }, a.alert_below.unwrap_or(0), k.rental);
+            eprintln!(
+                "{}warning: less than {} minute(s) left; top up with `gpu-escrow top-up {} <AMOUNT>`",
+                if tty { "\n" } else { "" },
+                a.alert_below.unwrap_or(0),
+                k.rental
+            );
         }
         refreshes += 1;
         let ended = r.state != RentalState::Active && r.state != RentalState::Funded;

@@ -33,9 +33,7 @@ impl Fee {
 
     /// floor(amount × bps / 10 000). Never exceeds `amount` for bps ≤ 10 000.
     pub fn of(&self, amount: u64) -> MathResult<u64> {
-        let fee = (amount as u128)
-            .checked_mul(self.basis_points as u128)
-            .ok_or(MathError::Overflow)?
+        let fee = (amount as u128).checked_mul(self.basis_points as u128).ok_or(MathError::Overflow)?
             / BPS_DENOMINATOR as u128;
         u64::try_from(fee).map_err(|_| MathError::Overflow)
     }
@@ -150,10 +148,7 @@ impl Meter {
     pub fn unpaid(&self, earned: u64) -> MathResult<Split> {
         let due = self.fee().split(earned)?;
         Ok(Split {
-            provider: due
-                .provider
-                .checked_sub(self.provider_paid)
-                .ok_or(MathError::LedgerInconsistent)?,
+            provider: due.provider.checked_sub(self.provider_paid).ok_or(MathError::LedgerInconsistent)?,
             fee: due.fee.checked_sub(self.fee_paid).ok_or(MathError::LedgerInconsistent)?,
         })
     }

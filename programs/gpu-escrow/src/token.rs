@@ -3,14 +3,13 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_2022::spl_token_2022::{
     extension::{
-        default_account_state::DefaultAccountState, transfer_fee::TransferFeeConfig,
-        transfer_hook::TransferHook, BaseStateWithExtensions, ExtensionType, StateWithExtensions,
+        default_account_state::DefaultAccountState, transfer_fee::TransferFeeConfig, transfer_hook::TransferHook,
+        BaseStateWithExtensions, ExtensionType, StateWithExtensions,
     },
     state::{AccountState, Mint as MintState},
 };
 use anchor_spl::token_interface::{
-    close_account, transfer_checked, CloseAccount, Mint, TokenAccount, TokenInterface,
-    TransferChecked,
+    close_account, transfer_checked, CloseAccount, Mint, TokenAccount, TokenInterface, TransferChecked,
 };
 
 use crate::errors::EscrowError;
@@ -34,11 +33,7 @@ pub fn pay_from_vault<'info>(
         to: to.to_account_info(),
         authority,
     };
-    transfer_checked(
-        CpiContext::new_with_signer(token_program.key(), accounts, signer),
-        amount,
-        mint.decimals,
-    )
+    transfer_checked(CpiContext::new_with_signer(token_program.key(), accounts, signer), amount, mint.decimals)
 }
 
 /// Moves `amount` from a wallet's token account into a vault; `owner` signs the transaction.

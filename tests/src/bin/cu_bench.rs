@@ -11,7 +11,10 @@ fn main() {
 
     let mut m = Market::new();
     let p = m.provider.insecure_clone();
-    rows.push(("create_listing", cu(m.env.send1(ix::create_listing(&p.pubkey(), 1, &m.mint, listing_params(3_600_000)), &p))));
+    rows.push((
+        "create_listing",
+        cu(m.env.send1(ix::create_listing(&p.pubkey(), 1, &m.mint, listing_params(3_600_000)), &p)),
+    ));
     rows.push(("open_rental", cu(m.open(1, 3_600_000))));
     rows.push(("activate_rental", cu(m.activate(1))));
     let k = m.keys(1);
@@ -33,7 +36,10 @@ fn main() {
     m.env.advance(600);
     rows.push(("finalize_rental", cu(m.env.send1(ix::finalize_rental(&r.pubkey(), &k3, &treasury), &r))));
     let payer = m.env.admin.insecure_clone();
-    rows.push(("quote (u128 path, 2^64 divisor)", cu(m.env.send1(ix::quote(u64::MAX, ix::QuoteBy::Deposit(u64::MAX), 1), &payer))));
+    rows.push((
+        "quote (u128 path, 2^64 divisor)",
+        cu(m.env.send1(ix::quote(u64::MAX, ix::QuoteBy::Deposit(u64::MAX), 1), &payer)),
+    ));
 
     println!("| instruction | compute units |\n|---|---|");
     for (name, units) in rows {

@@ -10,10 +10,7 @@ fn main() -> ExitCode {
     // anchor-lang-idl turns RUSTUP_TOOLCHAIN into `rustup toolchain install` plus a broken
     // `cargo +{toolchain}` call, which would update the machine's Rust. Use the ambient one.
     std::env::remove_var("RUSTUP_TOOLCHAIN");
-    let idl = match anchor_lang_idl::build::IdlBuilder::new()
-        .program_path(root.join("programs/gpu-escrow"))
-        .build()
-    {
+    let idl = match anchor_lang_idl::build::IdlBuilder::new().program_path(root.join("programs/gpu-escrow")).build() {
         Ok(idl) => idl,
         Err(e) => {
             eprintln!("error: IDL build failed: {e:#}");

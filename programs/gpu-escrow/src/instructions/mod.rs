@@ -1,14 +1,14 @@
 pub mod admin;
 pub mod dispute;
-pub mod quote;
 pub mod provider;
+pub mod quote;
 pub mod renter;
 pub mod settle;
 
 pub use admin::*;
 pub use dispute::*;
-pub use quote::*;
 pub use provider::*;
+pub use quote::*;
 pub use renter::*;
 pub use settle::*;
 

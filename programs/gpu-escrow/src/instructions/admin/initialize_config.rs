@@ -35,8 +35,7 @@ impl InitializeConfig<'_> {
     pub fn validate(&self, args: &InitializeConfigArgs) -> Result<()> {
         require!(args.fee_bps <= Config::MAX_FEE_BPS, EscrowError::FeeTooHigh);
         require!(
-            Config::valid_timeout(args.activation_timeout_secs)
-                && Config::valid_timeout(args.dispute_timeout_secs),
+            Config::valid_timeout(args.activation_timeout_secs) && Config::valid_timeout(args.dispute_timeout_secs),
             EscrowError::InvalidTimeout
         );
         Ok(())

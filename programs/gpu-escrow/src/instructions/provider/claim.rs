@@ -41,7 +41,15 @@ impl Claim<'_> {
         require!(due.provider_delta > 0 || due.fee_delta > 0, EscrowError::NothingToClaim);
         let rental_info = a.rental.to_account_info();
         a.rental.with_signer(|signer| {
-            pay_from_vault(&a.token_program, &a.vault, &a.mint, &a.provider_token, rental_info.clone(), signer, due.provider_delta)?;
+            pay_from_vault(
+                &a.token_program,
+                &a.vault,
+                &a.mint,
+                &a.provider_token,
+                rental_info.clone(),
+                signer,
+                due.provider_delta,
+            )?;
             pay_from_vault(&a.token_program, &a.vault, &a.mint, &a.treasury_token, rental_info, signer, due.fee_delta)
         })?;
         let r = &mut a.rental;

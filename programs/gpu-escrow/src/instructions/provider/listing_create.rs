@@ -25,10 +25,7 @@ pub(crate) fn validate_params(p: &ListingParams) -> Result<()> {
     require!(p.price_per_hour > 0, EscrowError::ZeroPrice);
     require!(p.gpu_count > 0, EscrowError::ZeroGpuCount);
     require!(p.capacity > 0, EscrowError::ZeroCapacity);
-    require!(
-        p.min_rental_secs > 0 && p.min_rental_secs <= p.max_rental_secs,
-        EscrowError::InvalidRentalWindow
-    );
+    require!(p.min_rental_secs > 0 && p.min_rental_secs <= p.max_rental_secs, EscrowError::InvalidRentalWindow);
     Ok(())
 }
 

@@ -70,8 +70,24 @@ impl EndUnactivated<'_> {
         let amount = self.rental.deposited;
         let rental_info = self.rental.to_account_info();
         self.rental.with_signer(|signer| {
-            pay_from_vault(&self.token_program, &self.vault, &self.mint, &self.renter_token, rental_info.clone(), signer, amount)?;
-            sweep_and_close(&self.token_program, &mut self.vault, &self.mint, &self.renter_token, self.renter.to_account_info(), rental_info, signer)
+            pay_from_vault(
+                &self.token_program,
+                &self.vault,
+                &self.mint,
+                &self.renter_token,
+                rental_info.clone(),
+                signer,
+                amount,
+            )?;
+            sweep_and_close(
+                &self.token_program,
+                &mut self.vault,
+                &self.mint,
+                &self.renter_token,
+                self.renter.to_account_info(),
+                rental_info,
+                signer,
+            )
         })?;
         let r = &mut self.rental;
         r.refunded = r.refunded.checked_add(amount).ok_or(EscrowError::AmountOverflow)?;

@@ -44,10 +44,42 @@ impl Settle<'_> {
     pub fn payout_and_close(&mut self, s: Settlement, ended_at: i64, reason: SettleReason) -> Result<()> {
         let rental_info = self.rental.to_account_info();
         self.rental.with_signer(|signer| {
-            pay_from_vault(&self.token_program, &self.vault, &self.mint, &self.provider_token, rental_info.clone(), signer, s.provider_delta)?;
-            pay_from_vault(&self.token_program, &self.vault, &self.mint, &self.treasury_token, rental_info.clone(), signer, s.fee_delta)?;
-            pay_from_vault(&self.token_program, &self.vault, &self.mint, &self.renter_token, rental_info.clone(), signer, s.refund)?;
-            sweep_and_close(&self.token_program, &mut self.vault, &self.mint, &self.renter_token, self.renter.to_account_info(), rental_info, signer)
+            pay_from_vault(
+                &self.token_program,
+                &self.vault,
+                &self.mint,
+                &self.provider_token,
+                rental_info.clone(),
+                signer,
+                s.provider_delta,
+            )?;
+            pay_from_vault(
+                &self.token_program,
+                &self.vault,
+                &self.mint,
+                &self.treasury_token,
+                rental_info.clone(),
+                signer,
+                s.fee_delta,
+            )?;
+            pay_from_vault(
+                &self.token_program,
+                &self.vault,
+                &self.mint,
+                &self.renter_token,
+                rental_info.clone(),
+                signer,
+                s.refund,
+            )?;
+            sweep_and_close(
+                &self.token_program,
+                &mut self.vault,
+                &self.mint,
+                &self.renter_token,
+                self.renter.to_account_info(),
+                rental_info,
+                signer,
+            )
         })?;
 
         let r = &mut self.rental;
