@@ -131,10 +131,16 @@ impl EscrowClient {
         }
     }
 
-    async fn transaction_logs(&self, _sig: &Signature) -> Vec<String> {
-        // Preflight already returns logs for nearly every rejection; failures that slip past
-        // preflight are rare enough that the error code alone is reported.
-        Vec::new()
+    /// Logs of a landed transaction, failed or not (empty if the node no longer has it).
+    async fn transaction_logs(&self, sig: &Signature) -> Vec<String> {
+        use solana_transaction_status_client_types::{option_serializer::OptionSerializer, UiTransactionEncoding};
+        match self.rpc.get_transaction(sig, UiTransactionEncoding::Json).await {
+            Ok(tx) => match tx.transaction.meta.map(|m| m.log_messages) {
+                Some(OptionSerializer::Some(logs)) => logs,
+                _ => Vec::new(),
+            },
+            Err(_) => Vec::new(),
+        }
     }
 
     fn send_err(e: ClientError) -> SdkError {
