@@ -82,6 +82,7 @@ pub enum Command {
     TopUp {
         rental: String,
         /// Amount in tokens, e.g. 5 or 2.5
+        #[arg(allow_hyphen_values = true)]
         amount: String,
     },
     /// Renter or provider: end a running rental now (pays, takes the fee, refunds the rest)
@@ -175,7 +176,7 @@ pub enum ProviderCmd {
 #[derive(Args, Clone)]
 pub struct ListingSpec {
     /// Price per hour in tokens, e.g. 0.60
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub price: Option<String>,
     /// GPU model, e.g. "RTX 4090" (max 32 bytes)
     #[arg(long)]
@@ -296,7 +297,7 @@ pub struct RentArgs {
     #[arg(long)]
     pub hours: Option<f64>,
     /// Deposit this many tokens; the time follows from the price
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub deposit: Option<String>,
     /// Do not ask for confirmation
     #[arg(long, short = 'y')]
@@ -333,7 +334,7 @@ pub enum DisputeCmd {
     Resolve {
         rental: String,
         /// Tokens awarded to the provider (before fee)
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         provider_amount: String,
     },
     /// Anyone: settle a dispute past its timeout as earned

@@ -133,8 +133,8 @@ impl EscrowClient {
 
     /// Logs of a landed transaction, failed or not (empty if the node no longer has it).
     async fn transaction_logs(&self, sig: &Signature) -> Vec<String> {
-        use solana_transaction_status_client_types::{option_serializer::OptionSerializer, UiTransactionEncoding};
-        match self.rpc.get_transaction(sig, UiTransactionEncoding::Json).await {
+        use solana_transaction_status_client_types::option_serializer::OptionSerializer;
+        match self.fetch_transaction(sig).await {
             Ok(tx) => match tx.transaction.meta.map(|m| m.log_messages) {
                 Some(OptionSerializer::Some(logs)) => logs,
                 _ => Vec::new(),
@@ -328,20 +328,62 @@ impl EscrowClient {
         Ok(out)
     }
 
-    /// Every signature that touched `address`, oldest first (for receipts and history).
+    /// History queries accept `confirmed` at the least.
+    fn history_commitment(&self) -> CommitmentConfig {
+        if self.commitment == CommitmentConfig::processed() {
+            CommitmentConfig::confirmed()
+        } else {
+            self.commitment
+        }
+    }
+
+    /// Every signature that touched `address`, oldest first (pages through all of them).
     pub async fn signatures_for(&self, address: &Pubkey) -> SdkResult<Vec<String>> {
-        let mut sigs = self.rpc.get_signatures_for_address(address).await.map_err(Self::rpc_err)?;
-        sigs.reverse();
-        Ok(sigs.into_iter().map(|s| s.signature).collect())
+        use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
+        const PAGE: usize = 1_000;
+        let mut all = Vec::new();
+        let mut before = None;
+        loop {
+            let cfg = GetConfirmedSignaturesForAddress2Config {
+                before,
+                until: None,
+                limit: Some(PAGE),
+                commitment: Some(self.history_commitment()),
+            };
+            let page =
+                self.rpc.get_signatures_for_address_with_config(address, cfg).await.map_err(Self::rpc_err)?;
+            let n = page.len();
+            before = page.last().and_then(|s| s.signature.parse().ok());
+            all.extend(page.into_iter().map(|s| s.signature));
+            if n < PAGE || before.is_none() {
+                break;
+            }
+        }
+        all.reverse();
+        Ok(all)
+    }
+
+    async fn fetch_transaction(
+        &self,
+        sig: &Signature,
+    ) -> Result<solana_transaction_status_client_types::EncodedConfirmedTransactionWithStatusMeta, ClientError> {
+        use solana_rpc_client_api::config::RpcTransactionConfig;
+        use solana_transaction_status_client_types::UiTransactionEncoding;
+        let cfg = RpcTransactionConfig {
+            encoding: Some(UiTransactionEncoding::Json),
+            commitment: Some(self.history_commitment()),
+            max_supported_transaction_version: Some(0),
+        };
+        self.rpc.get_transaction_with_config(sig, cfg).await
     }
 
     // ------------------------------------------------------------ receipts
 
     /// Logs of a successful transaction; None for failed or unknown ones.
     pub async fn successful_logs(&self, sig: &str) -> SdkResult<Option<Vec<String>>> {
-        use solana_transaction_status_client_types::{option_serializer::OptionSerializer, UiTransactionEncoding};
+        use solana_transaction_status_client_types::option_serializer::OptionSerializer;
         let sig: Signature = sig.parse().map_err(|_| SdkError::InvalidInput(format!("bad signature {sig}")))?;
-        let tx = self.rpc.get_transaction(&sig, UiTransactionEncoding::Json).await.map_err(Self::rpc_err)?;
+        let tx = self.fetch_transaction(&sig).await.map_err(Self::rpc_err)?;
         let Some(meta) = tx.transaction.meta else { return Ok(None) };
         if meta.err.is_some() {
             return Ok(None);
