@@ -311,7 +311,12 @@ fn errors_are_actionable_and_send_nothing() {
     let e = n.run(&m.renter, &["close", &rental, "--rate", "9"]).failure();
     assert!(e.stderr.contains("between 1 and 5"), "{}", e.stderr);
 
-    let out = Command::cargo_bin("gpu-escrow").unwrap().env("HOME", n.home.path()).args(["-u", "foonet", "market"]).output().unwrap();
+    let out = Command::cargo_bin("gpu-escrow")
+        .unwrap()
+        .env("HOME", n.home.path())
+        .args(["-u", "foonet", "market"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown cluster `foonet`"));
 

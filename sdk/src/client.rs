@@ -350,8 +350,7 @@ impl EscrowClient {
                 limit: Some(PAGE),
                 commitment: Some(self.history_commitment()),
             };
-            let page =
-                self.rpc.get_signatures_for_address_with_config(address, cfg).await.map_err(Self::rpc_err)?;
+            let page = self.rpc.get_signatures_for_address_with_config(address, cfg).await.map_err(Self::rpc_err)?;
             let n = page.len();
             before = page.last().and_then(|s| s.signature.parse().ok());
             all.extend(page.into_iter().map(|s| s.signature));

@@ -9,8 +9,9 @@ use crate::error::{SdkError, SdkResult};
 /// Bytes of program data that fit in one Write transaction signed by `authority`.
 pub fn write_chunk_size(buffer: &Pubkey, authority: &Pubkey) -> usize {
     let empty = loader::write(buffer, authority, 0, Vec::new());
-    // Bincode encodes the bytes' length as u64, already counted in the empty instruction.
-    PACKET_DATA_SIZE - transaction_size(&[empty], authority)
+    // The instruction data's compact-u16 length grows from 1 to 3 bytes as the data grows;
+    // everything else, including bincode's u64 length of `bytes`, is in the empty size.
+    PACKET_DATA_SIZE - transaction_size(&[empty], authority) - 2
 }
 
 pub fn buffer_len(program_len: usize) -> usize {
@@ -63,4 +64,20 @@ pub fn deploy(
 /// Replaces a deployed program's code with the buffer's; leftover lamports go to `spill`.
 pub fn upgrade(program: &Pubkey, buffer: &Pubkey, authority: &Pubkey, spill: &Pubkey) -> Instruction {
     loader::upgrade(program, buffer, authority, spill)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_write_transaction_fits_in_a_packet() {
+        let (buffer, authority) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let program = vec![7u8; 10_000];
+        let writes = writes(&buffer, &authority, &program);
+        assert!(writes.len() <= 10_000 / 1_000 + 1);
+        for w in &writes {
+            assert!(transaction_size(std::slice::from_ref(w), &authority) <= PACKET_DATA_SIZE);
+        }
+    }
 }

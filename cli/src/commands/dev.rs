@@ -10,10 +10,6 @@ use crate::context::{parse_pubkey, write_keypair, Context};
 use crate::error::CliError;
 use crate::output::Output;
 
-fn rpc_err(e: impl std::fmt::Display) -> CliError {
-    CliError::Sdk(gpu_escrow_sdk::SdkError::Rpc(e.to_string()))
-}
-
 pub async fn run(ctx: &Context, cmd: DevCmd) -> Result<Output, CliError> {
     match cmd {
         DevCmd::Airdrop { sol, to } => {
@@ -37,7 +33,7 @@ pub async fn run(ctx: &Context, cmd: DevCmd) -> Result<Output, CliError> {
                     .rpc()
                     .confirm_transaction_with_commitment(&sig, ctx.commitment)
                     .await
-                    .map_err(rpc_err)?
+                    .map_err(super::rpc_err)?
                     .value
                 {
                     return Ok(done("airdrop", &sig, json!({ "to": to.to_string(), "lamports": lamports }), ""));
@@ -54,7 +50,8 @@ pub async fn run(ctx: &Context, cmd: DevCmd) -> Result<Output, CliError> {
             } else {
                 anchor_lang::prelude::Pubkey::from_str_const("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
             };
-            let rent = ctx.client.rpc().get_minimum_balance_for_rent_exemption(ix::MINT_LEN).await.map_err(rpc_err)?;
+            let rent =
+                ctx.client.rpc().get_minimum_balance_for_rent_exemption(ix::MINT_LEN).await.map_err(super::rpc_err)?;
             let ixs = ix::create_mint(&signer.pubkey(), &mint.pubkey(), &signer.pubkey(), decimals, &tp, rent);
             let sig = ctx.client.send(&ixs, &signer, &[&mint]).await?;
             Ok(done(

@@ -108,7 +108,7 @@ pub async fn require_tokens(ctx: &Context, owner: &Pubkey, token: &Token, need: 
 /// Refuses when the fee payer cannot cover `lamports` of rent plus fees.
 pub async fn require_sol(ctx: &Context, payer: &Pubkey, lamports: u64) -> Result<(), CliError> {
     let need = lamports + 20_000;
-    let have = ctx.client.rpc().get_balance(payer).await.map_err(|e| gpu_escrow_sdk::SdkError::Rpc(e.to_string()))?;
+    let have = ctx.client.rpc().get_balance(payer).await.map_err(rpc_err)?;
     if have < need {
         return Err(CliError::Refused(format!(
             "not enough SOL for network fees and rent: wallet {payer} has {} SOL, needs {} SOL (missing {} SOL)",
@@ -118,6 +118,10 @@ pub async fn require_sol(ctx: &Context, payer: &Pubkey, lamports: u64) -> Result
         )));
     }
     Ok(())
+}
+
+pub fn rpc_err(e: impl std::fmt::Display) -> CliError {
+    CliError::Sdk(gpu_escrow_sdk::SdkError::Rpc(e.to_string()))
 }
 
 pub fn me(signer: &Keypair) -> Pubkey {

@@ -1,4 +1,5 @@
 //! Program deployment through the upgradeable loader, to any cluster.
+use gpu_escrow_sdk::deploy;
 use serde_json::json;
 
 use crate::args::ProgramCmd;
@@ -23,17 +24,13 @@ pub async fn run(ctx: &Context, cmd: ProgramCmd) -> Result<Output, CliError> {
     if ctx.client.ensure_program_deployed().await.is_ok() {
         return Err(CliError::Refused(format!("program {id} is already deployed on {}", ctx.url)));
     }
-    super::require_sol(
-        ctx,
-        &super::me(&signer),
-        3 * ctx
-            .client
-            .rpc()
-            .get_minimum_balance_for_rent_exemption(bytes.len() * 2)
-            .await
-            .map_err(|e| gpu_escrow_sdk::SdkError::Rpc(e.to_string()))?,
-    )
-    .await?;
+    // Peak need: the buffer and the program data (room to double) exist at the same time.
+    let rpc = ctx.client.rpc();
+    let rent = |len| rpc.get_minimum_balance_for_rent_exemption(len);
+    let need = rent(deploy::buffer_len(bytes.len())).await.map_err(super::rpc_err)?
+        + rent(deploy::programdata_len(bytes.len() * 2)).await.map_err(super::rpc_err)?
+        + rent(deploy::program_account_len()).await.map_err(super::rpc_err)?;
+    super::require_sol(ctx, &super::me(&signer), need).await?;
     let sig = ctx.client.deploy_program(&signer, &program, &signer, &bytes).await?;
     Ok(super::done(
         "program deploy",

@@ -70,13 +70,8 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
         .rpc()
         .get_minimum_balance_for_rent_exemption(8 + <gpu_escrow::state::Rental as anchor_lang::Space>::INIT_SPACE)
         .await
-        .map_err(|e| gpu_escrow_sdk::SdkError::Rpc(e.to_string()))?
-        + ctx
-            .client
-            .rpc()
-            .get_minimum_balance_for_rent_exemption(165)
-            .await
-            .map_err(|e| gpu_escrow_sdk::SdkError::Rpc(e.to_string()))?;
+        .map_err(super::rpc_err)?
+        + ctx.client.rpc().get_minimum_balance_for_rent_exemption(165).await.map_err(super::rpc_err)?;
     require_sol(ctx, &me, rent_lamports).await?;
     if !a.yes {
         if !std::io::stdin().is_terminal() {
