@@ -28,19 +28,16 @@ async fn preloaded_program_initialises_its_config_on_a_real_validator() {
         (authority.pubkey(), arbiter.pubkey(), 321, 120)
     );
 
-    // A rejected transaction comes back as the program's named error, not an RPC dump.
-    let again = ix::initialize_config(
-        &authority.pubkey(),
-        ix::InitializeConfigArgs {
-            arbiter: arbiter.pubkey(),
-            treasury: arbiter.pubkey(),
-            fee_bps: 99_99,
-            activation_timeout_secs: 60,
-            dispute_timeout_secs: 60,
-        },
-    );
+    // Rejections come back as the program's named errors, not an RPC dump.
+    let again =
+        ix::initialize_config(&authority.pubkey(), ix::InitializeConfigArgs { fee_bps: 1, ..args_copy(&arbiter) });
     let err = client.send(&[again], &authority, &[]).await.unwrap_err();
+    assert_eq!(err.program_error_name(), Some("AccountAlreadyExists"), "{err}");
+    let too_high =
+        ix::update_config(&authority.pubkey(), ix::UpdateConfigArgs { fee_bps: Some(9_999), ..Default::default() });
+    let err = client.send(&[too_high], &authority, &[]).await.unwrap_err();
     assert_eq!(err.program_error_name(), Some("FeeTooHigh"), "{err}");
+    assert_eq!(client.config().await.unwrap().fee_bps, 321, "nothing changed");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -50,4 +47,14 @@ async fn a_missing_program_is_reported_with_the_cluster_url() {
     let err = client.config().await.unwrap_err();
     assert!(matches!(err, gpu_escrow_sdk::SdkError::ProgramNotDeployed { .. }), "{err}");
     assert!(err.to_string().contains(&v.rpc_url));
+}
+
+fn args_copy(arbiter: &Keypair) -> ix::InitializeConfigArgs {
+    ix::InitializeConfigArgs {
+        arbiter: arbiter.pubkey(),
+        treasury: arbiter.pubkey(),
+        fee_bps: 0,
+        activation_timeout_secs: 60,
+        dispute_timeout_secs: 60,
+    }
 }
