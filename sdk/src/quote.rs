@@ -50,25 +50,11 @@ pub fn read_rental(r: &Rental, t: i64) -> Result<RentalReading, MathError> {
         _ => Ok(RentalReading {
             at: t,
             billable_seconds: r.billed_seconds,
-            earned: r.provider_paid + r.fee_paid + r.dispute_locked_if_open(),
+            earned: r.provider_paid + r.fee_paid + if r.state == RentalState::Disputed { r.dispute_locked } else { 0 },
             claimable_provider: 0,
             claimable_fee: 0,
             refundable: 0,
             remaining_seconds: 0,
         }),
-    }
-}
-
-trait DisputeLocked {
-    fn dispute_locked_if_open(&self) -> u64;
-}
-
-impl DisputeLocked for Rental {
-    fn dispute_locked_if_open(&self) -> u64 {
-        if self.state == RentalState::Disputed {
-            self.dispute_locked
-        } else {
-            0
-        }
     }
 }
