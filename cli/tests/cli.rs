@@ -326,11 +326,80 @@ fn errors_are_actionable_and_send_nothing() {
 }
 
 #[test]
-fn a_cluster_without_the_program_is_named() {
+fn a_cluster_without_the_program_is_named_and_deploy_fixes_it() {
     let n = Net::with(TestValidator::start_without_program());
-    let w = n.wallet("w", 1);
+    let w = n.wallet("w", 100);
     let e = n.run(&w, &["market"]).failure();
     assert!(e.stderr.contains("is not deployed on the cluster at") && e.stderr.contains(&n.v.rpc_url), "{}", e.stderr);
+
+    let so = gpu_escrow_tests::svm::program_so();
+    let program_keypair = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../keys/gpu_escrow-localnet-keypair.json");
+    let deploy = n.json(
+        &w,
+        &["program", "deploy", "--so", so.to_str().unwrap(), "--program-keypair", program_keypair.to_str().unwrap()],
+    );
+    assert_eq!(deploy["program_id"], gpu_escrow_sdk::PROGRAM_ID.to_string());
+    let e = n.run(&w, &["config", "show"]).failure();
+    assert!(e.stderr.contains("config is not initialised"), "{}", e.stderr);
+    // The deployer is the upgrade authority, so it may initialise the config.
+    n.run(&w, &["config", "init", "--arbiter", &pubkey(&w), "--treasury", &pubkey(&w)]).success();
+    assert_eq!(n.json(&w, &["config", "show"])["admin"], pubkey(&w));
+    let e = n
+        .run(
+            &w,
+            &[
+                "program",
+                "deploy",
+                "--so",
+                so.to_str().unwrap(),
+                "--program-keypair",
+                program_keypair.to_str().unwrap(),
+            ],
+        )
+        .failure();
+    assert!(e.stderr.contains("already deployed"), "{}", e.stderr);
+}
+
+#[test]
+fn finalize_expiry_admin_transfer_and_closing() {
+    let m = Market::new(&["--heartbeat-interval", "2"]);
+    let n = &m.net;
+    n.run(&m.admin, &["config", "update", "--dispute-timeout", "1"]).success();
+
+    // A missed heartbeat ends billing; anyone may then finalize.
+    let a = m.rent("0.1");
+    n.run(&m.provider, &["activate", &a]).success();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let crank = n.wallet("crank", 1);
+    assert_eq!(n.json(&crank, &["finalize", &a])["state"], "Settled");
+
+    // A dispute nobody resolves settles as earned after the (1 s) timeout.
+    let b = m.rent("0.1");
+    n.run(&m.provider, &["activate", &b]).success();
+    n.run(&m.provider, &["heartbeat", &b]).success();
+    n.run(&m.provider, &["dispute", "open", &b]).success();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    n.run(&crank, &["dispute", "finalize-expired", &b]).success();
+    assert_eq!(n.json(&m.renter, &["status", &b])["state"], "Settled");
+
+    let rentals = n.json(&m.renter, &["rentals"]);
+    assert_eq!(rentals["rentals"].as_array().unwrap().len(), 2);
+    for r in [&a, &b] {
+        n.run(&m.renter, &["close", r]).success();
+    }
+    n.run(&m.provider, &["listing", "close", &m.listing]).success();
+    assert!(n.json(&m.renter, &["market"])["listings"].as_array().unwrap().is_empty());
+
+    n.run(&m.admin, &["mint", "remove", &m.mint]).success();
+    let e = n.run(&m.provider, &["listing", "create", "--mint", &m.mint, "--price", "1", "--gpu", "A100"]).failure();
+    assert!(e.stderr.contains("not accepted"), "{}", e.stderr);
+
+    let next = n.wallet("next-admin", 1);
+    n.run(&m.admin, &["admin", "propose", &pubkey(&next)]).success();
+    n.run(&next, &["admin", "accept"]).success();
+    assert_eq!(n.json(&next, &["config", "show"])["admin"], pubkey(&next));
+    let e = n.run(&m.admin, &["pause"]).failure();
+    assert!(e.stderr.contains("Only the config admin"), "{}", e.stderr);
 }
 
 #[test]

@@ -514,6 +514,22 @@ impl EscrowClient {
             program_rent,
             program.len(),
         )?;
-        self.send(&ixs, payer, &[program_keypair, authority]).await
+        let sig = self.send(&ixs, payer, &[program_keypair, authority]).await?;
+        self.wait_past_slot_of(&sig).await?;
+        Ok(sig)
+    }
+
+    /// A program deployed in slot S can be invoked from slot S + 1; wait until then so the
+    /// caller's next transaction (e.g. config init) does not fail with UnsupportedProgramId.
+    async fn wait_past_slot_of(&self, sig: &Signature) -> SdkResult<()> {
+        let status = self.rpc.get_signature_statuses(&[*sig]).await.map_err(Self::rpc_err)?.value;
+        let Some(Some(st)) = status.first() else { return Ok(()) };
+        for _ in 0..100 {
+            if self.rpc.get_slot_with_commitment(self.commitment).await.map_err(Self::rpc_err)? > st.slot + 1 {
+                return Ok(());
+            }
+            tokio::time::sleep(POLL_INTERVAL).await;
+        }
+        Ok(())
     }
 }
