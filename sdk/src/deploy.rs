@@ -48,7 +48,9 @@ pub fn writes(buffer: &Pubkey, authority: &Pubkey, program: &[u8]) -> Vec<Instru
         .collect()
 }
 
-/// Deploys the buffer at `program` with room for the program to double in size.
+/// Deploys the buffer at `program`. The program data is sized to the program exactly: a
+/// larger future version is made room for with the loader's ExtendProgram, so nobody pays
+/// rent for headroom up front.
 pub fn deploy(
     payer: &Pubkey,
     program: &Pubkey,
@@ -57,7 +59,7 @@ pub fn deploy(
     program_lamports: u64,
     program_len: usize,
 ) -> SdkResult<Vec<Instruction>> {
-    loader::deploy_with_max_program_len(payer, program, buffer, authority, program_lamports, program_len * 2)
+    loader::deploy_with_max_program_len(payer, program, buffer, authority, program_lamports, program_len)
         .map_err(|e| SdkError::InvalidInput(e.to_string()))
 }
 

@@ -24,11 +24,11 @@ pub async fn run(ctx: &Context, cmd: ProgramCmd) -> Result<Output, CliError> {
     if ctx.client.ensure_program_deployed().await.is_ok() {
         return Err(CliError::Refused(format!("program {id} is already deployed on {}", ctx.url)));
     }
-    // Peak need: the buffer and the program data (room to double) exist at the same time.
+    // Peak need: the buffer and the program data exist at the same time.
     let rpc = ctx.client.rpc();
     let rent = |len| rpc.get_minimum_balance_for_rent_exemption(len);
     let need = rent(deploy::buffer_len(bytes.len())).await.map_err(super::rpc_err)?
-        + rent(deploy::programdata_len(bytes.len() * 2)).await.map_err(super::rpc_err)?
+        + rent(deploy::programdata_len(bytes.len())).await.map_err(super::rpc_err)?
         + rent(deploy::program_account_len()).await.map_err(super::rpc_err)?;
     super::require_sol(ctx, &super::me(&signer), need).await?;
     let sig = ctx.client.deploy_program(&signer, &program, &signer, &bytes).await?;
