@@ -1,7 +1,7 @@
 //! Admin instructions: config init/update, two-step admin transfer, accepted mints, pause.
 use anchor_spl::token_2022::spl_token_2022 as t22;
 use gpu_escrow::state::Config;
-use gpu_escrow_sdk::{ix, pda, Signer};
+use gpu_escrow_sdk::{ix, pda, Instruction, Pubkey, Signer};
 use gpu_escrow_tests::svm::{listing_params, Env, Market, SPL_TOKEN, TOKEN_2022};
 use t22::extension::ExtensionType;
 
@@ -113,7 +113,8 @@ fn token_2022_mints_without_dangerous_extensions_are_accepted() {
 fn token_2022_extensions_that_threaten_escrow_are_rejected_by_name() {
     let (mut env, _) = Env::with_config();
     let t = TOKEN_2022;
-    let cases: Vec<(ExtensionType, &str, Box<dyn FnOnce(&_, &_) -> Vec<_>>)> = vec![
+    type Init = Box<dyn FnOnce(&Pubkey, &Pubkey) -> Vec<Instruction>>;
+    let cases: Vec<(ExtensionType, &str, Init)> = vec![
         (
             ExtensionType::PermanentDelegate,
             "MintHasPermanentDelegate",

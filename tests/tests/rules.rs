@@ -187,7 +187,7 @@ fn tokens_sent_to_a_vault_cannot_block_settlement() {
 
 #[test]
 fn a_provider_who_is_also_the_treasury_can_still_be_paid() {
-    let (mut env, mint) = Env::with_config();
+    let (env, mint) = Env::with_config();
     let admin = env.admin.pubkey();
     let mut m = Market::on(env, mint, listing_params(3_600_000));
     let provider = m.provider.pubkey();

@@ -40,12 +40,11 @@ pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
     let mut ratings: HashMap<Pubkey, Option<u64>> = HashMap::new();
     let mut tokens: HashMap<Pubkey, Token> = HashMap::new();
     for (_, l) in &listings {
-        if !ratings.contains_key(&l.provider) {
-            let r = ctx.client.provider(&l.provider).await?.and_then(|p| p.rating_x100());
-            ratings.insert(l.provider, r);
+        if let std::collections::hash_map::Entry::Vacant(e) = ratings.entry(l.provider) {
+            e.insert(ctx.client.provider(&l.provider).await?.and_then(|p| p.rating_x100()));
         }
-        if !tokens.contains_key(&l.mint) {
-            tokens.insert(l.mint, Token::load(ctx, &l.mint).await?);
+        if let std::collections::hash_map::Entry::Vacant(e) = tokens.entry(l.mint) {
+            e.insert(Token::load(ctx, &l.mint).await?);
         }
     }
     let mut listings = listings;

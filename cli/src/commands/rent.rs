@@ -37,7 +37,7 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
     let token = Token::load(ctx, &l.mint).await?;
     let q = match (a.hours, &a.deposit) {
         (Some(h), None) => {
-            if !(h > 0.0) || !h.is_finite() {
+            if h.is_nan() || h <= 0.0 || !h.is_finite() {
                 return Err(CliError::Input(format!("--hours must be a positive number, got {h}")));
             }
             quote::quote_seconds(l.price_per_hour, (h * 3_600.0).round() as u64, config.fee_bps)

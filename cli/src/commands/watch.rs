@@ -29,7 +29,7 @@ pub async fn run(ctx: &Context, a: WatchArgs) -> Result<Output, CliError> {
         let now = ctx.client.cluster_time().await?;
         let reading = quote::read_rental(&r, now).map_err(|e| CliError::Refused(format!("{e:?}")))?;
         let total = reading.billable_seconds + reading.remaining_seconds;
-        let pct = if total == 0 { 100 } else { reading.billable_seconds * 100 / total };
+        let pct = (reading.billable_seconds * 100).checked_div(total).unwrap_or(100);
         let line = format!(
             "{} {:>3}%  elapsed {}  cost {}  left {}  [{}]",
             bar(reading.billable_seconds, total, 24),
