@@ -28,8 +28,6 @@ pub enum EscrowError {
     MintNotAccepted,
     #[msg("The token account or listing uses a different mint")]
     WrongMint,
-    #[msg("The mint is owned by a program other than SPL Token or Token-2022")]
-    UnsupportedTokenProgram,
     #[msg("Mint rejected: Token-2022 permanent delegate could take escrowed funds")]
     MintHasPermanentDelegate,
     #[msg("Mint rejected: Token-2022 transfer hook could block or alter payouts")]
