@@ -153,6 +153,7 @@ fn a_full_rental_through_the_cli() {
     assert_eq!(listings.len(), 1);
     assert_eq!(listings[0]["price_per_hour"]["ui_amount"], "36.00");
     assert!(n.json(&m.renter, &["market", "--max-price", "35"])["listings"].as_array().unwrap().is_empty());
+    assert!(n.json(&m.renter, &["market", "--min-rating", "1"])["listings"].as_array().unwrap().is_empty(), "unrated");
     let human = n.run(&m.renter, &["market"]).success().stdout;
     assert!(human.contains("RTX 4090") && human.contains("36.00"), "{human}");
 
@@ -202,6 +203,8 @@ fn a_full_rental_through_the_cli() {
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[1].contains(&rental) && lines[1].contains(",renter,"));
 
+    let rated = n.json(&m.renter, &["market", "--min-rating", "4.5", "--sort", "rating"]);
+    assert_eq!(rated["listings"][0]["provider_rating"], 5.0);
     let p = n.json(&m.renter, &["provider", "show", &pubkey(&m.provider)]);
     assert_eq!((p["rating"].as_f64(), p["rentals_completed"].as_u64()), (Some(5.0), Some(1)));
 }

@@ -33,7 +33,8 @@ pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
         region: a.region.clone(),
         max_price_per_hour: max_price,
         min_vram_gb: a.min_vram,
-        min_rating_x100: a.min_rating.map(|r| (r * 100.0).round() as u64),
+        // Rating is filtered below, from the provider profiles fetched once for display.
+        min_rating_x100: None,
         include_paused: false,
     };
     let listings = ctx.client.listings(&filter).await?;
@@ -47,7 +48,11 @@ pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
             e.insert(Token::load(ctx, &l.mint).await?);
         }
     }
-    let mut listings = listings;
+    let min_rating = a.min_rating.map(|r| (r * 100.0).round() as u64);
+    let mut listings: Vec<_> = listings
+        .into_iter()
+        .filter(|(_, l)| min_rating.is_none_or(|min| ratings[&l.provider].is_some_and(|r| r >= min)))
+        .collect();
     match a.sort {
         SortKey::Price => listings.sort_by_key(|(k, l)| (l.price_per_hour, *k)),
         SortKey::Vram => listings.sort_by_key(|(k, l)| (std::cmp::Reverse(l.vram_gb), l.price_per_hour, *k)),
