@@ -2,8 +2,8 @@
 use anchor_lang::AccountDeserialize;
 
 pub use gpu_escrow::state::{
-    fixed_bytes, fixed_str, AcceptedMint, Config, Listing, ListingParams, Provider, Rental, RentalState, GPU_MODEL_LEN,
-    REGION_LEN,
+    fixed_bytes, fixed_str, AcceptedMint, Config, Listing, ListingParams, Provider, Rental, RentalAccess, RentalState,
+    GPU_MODEL_LEN, REGION_LEN, SEALED_MAX, SSH_KEY_MAX,
 };
 
 use crate::error::SdkError;

@@ -5,7 +5,9 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use gpu_escrow::{accounts as acc, instruction as args};
 
-pub use gpu_escrow::instructions::{InitializeConfigArgs, QuoteBy, UpdateConfigArgs};
+pub use gpu_escrow::instructions::{
+    InitializeConfigArgs, OpenBumps, OpenRentalArgs, QuoteBy, RentalTerms, UpdateConfigArgs,
+};
 pub use gpu_escrow::state::ListingParams;
 
 use crate::pda::{self, ata, PROGRAM_ID};
@@ -25,9 +27,11 @@ pub struct RentalKeys {
     pub provider: Pubkey,
     pub mint: Pubkey,
     pub token_program: Pubkey,
+    pub vault: Pubkey,
 }
 
 impl RentalKeys {
+    /// Keys of rental `rental_id` of `listing` (before or after it is opened).
     pub fn new(
         listing: Pubkey,
         renter: Pubkey,
@@ -36,16 +40,27 @@ impl RentalKeys {
         mint: Pubkey,
         token_program: Pubkey,
     ) -> Self {
-        Self { rental: pda::rental(&listing, &renter, rental_id), listing, renter, provider, mint, token_program }
+        let rental = pda::rental(&listing, rental_id);
+        Self { rental, listing, renter, provider, mint, token_program, vault: pda::vault(&rental) }
     }
 
-    /// From a decoded rental account and its mint's owning token program.
+    /// From a decoded rental account and its mint's owning token program. The vault comes
+    /// from the bump the rental stores, so it is right whatever bump the opener chose.
     pub fn from_rental(rental: Pubkey, r: &gpu_escrow::state::Rental, token_program: Pubkey) -> Self {
-        Self { rental, listing: r.listing, renter: r.renter, provider: r.provider, mint: r.mint, token_program }
+        let vault = pda::vault_from_bump(&rental, r.vault_bump).unwrap_or_else(|| pda::vault(&rental));
+        Self { rental, listing: r.listing, renter: r.renter, provider: r.provider, mint: r.mint, token_program, vault }
     }
 
     pub fn vault(&self) -> Pubkey {
-        pda::vault(&self.rental)
+        self.vault
+    }
+
+    pub fn access(&self) -> Pubkey {
+        pda::access(&self.rental)
+    }
+    /// `owner`'s associated token account for the rental's mint.
+    pub fn token_account_of(&self, owner: &Pubkey) -> Pubkey {
+        ata(owner, &self.mint, &self.token_program)
     }
     pub fn renter_token(&self) -> Pubkey {
         ata(&self.renter, &self.mint, &self.token_program)
@@ -130,6 +145,7 @@ pub fn create_listing(authority: &Pubkey, listing_id: u64, mint: &Pubkey, params
             authority: *authority,
             config: pda::config(),
             provider: pda::provider(authority),
+            mint: *mint,
             accepted_mint: pda::accepted_mint(mint),
             listing: pda::listing(authority, listing_id),
             system_program: SYSTEM_PROGRAM,
@@ -150,8 +166,13 @@ pub fn close_listing(authority: &Pubkey, listing: &Pubkey) -> Instruction {
     ix(acc::CloseListing { authority: *authority, listing: *listing }, args::CloseListing {})
 }
 
-pub fn activate_rental(provider: &Pubkey, rental: &Pubkey) -> Instruction {
-    ix(acc::ActivateRental { provider: *provider, rental: *rental }, args::ActivateRental {})
+/// Activates a funded rental, storing `sealed` (the connection details sealed to the renter
+/// with [`crate::access::seal`]; at most `SEALED_MAX` bytes, empty if delivered otherwise).
+pub fn activate_rental(provider: &Pubkey, rental: &Pubkey, sealed: Vec<u8>) -> Instruction {
+    ix(
+        acc::ActivateRental { provider: *provider, rental: *rental, access: pda::access(rental) },
+        args::ActivateRental { sealed },
+    )
 }
 
 pub fn heartbeat(provider: &Pubkey, rental: &Pubkey) -> Instruction {
@@ -177,6 +198,24 @@ pub fn claim(k: &RentalKeys, treasury: &Pubkey) -> Instruction {
     )
 }
 
+/// A payee (renter, provider or the treasury wallet) takes out what the vault holds for it,
+/// into `destination`, its own token account for the mint.
+pub fn withdraw_owed(payee: &Pubkey, k: &RentalKeys, destination: &Pubkey) -> Instruction {
+    ix(
+        acc::WithdrawOwed {
+            payee: *payee,
+            config: pda::config(),
+            rental: k.rental,
+            renter: k.renter,
+            vault: k.vault(),
+            mint: k.mint,
+            destination: *destination,
+            token_program: k.token_program,
+        },
+        args::WithdrawOwed {},
+    )
+}
+
 fn end_unactivated(caller: &Pubkey, k: &RentalKeys) -> acc::EndUnactivated {
     acc::EndUnactivated {
         caller: *caller,
@@ -197,29 +236,65 @@ pub fn decline_rental(k: &RentalKeys) -> Instruction {
 
 // ---------------------------------------------------------------- renter
 
-pub fn open_rental(
-    renter: &Pubkey,
-    listing: &Pubkey,
-    mint: &Pubkey,
-    token_program: &Pubkey,
-    rental_id: u64,
-    deposit: u64,
-) -> Instruction {
-    let rental = pda::rental(listing, renter, rental_id);
+/// What the renter asks of the provider for access.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessRequest {
+    /// X25519 key the connection details are sealed to ([`crate::access::AccessKey`]).
+    pub recipient: [u8; 32],
+    /// An `authorized_keys` line for the provider to install; may be empty.
+    pub ssh_key: Vec<u8>,
+}
+
+/// Everything `open_rental` needs. `rental_id` must be the listing's `rentals_opened`, and
+/// `terms` what the renter was quoted (see [`crate::quote::terms`]): if the listing or fee
+/// changes before the transaction lands, it fails with `TermsChanged` and moves nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenRequest {
+    pub renter: Pubkey,
+    pub listing: Pubkey,
+    pub mint: Pubkey,
+    pub token_program: Pubkey,
+    pub rental_id: u64,
+    pub deposit: u64,
+    pub terms: RentalTerms,
+    pub access: AccessRequest,
+}
+
+impl OpenRequest {
+    /// The address the rental will have.
+    pub fn rental(&self) -> Pubkey {
+        pda::rental(&self.listing, self.rental_id)
+    }
+}
+
+pub fn open_rental(req: &OpenRequest) -> Instruction {
+    let (rental, rental_bump) = pda::rental_with_bump(&req.listing, req.rental_id);
+    let (access, access_bump) = pda::access_with_bump(&rental);
+    let (vault, vault_bump) = pda::vault_with_bump(&rental);
     ix(
         acc::OpenRental {
-            renter: *renter,
+            renter: req.renter,
             config: pda::config(),
-            accepted_mint: pda::accepted_mint(mint),
-            listing: *listing,
+            accepted_mint: pda::accepted_mint(&req.mint),
+            listing: req.listing,
             rental,
-            vault: pda::vault(&rental),
-            mint: *mint,
-            renter_token: ata(renter, mint, token_program),
-            token_program: *token_program,
+            access,
+            vault,
+            mint: req.mint,
+            renter_token: ata(&req.renter, &req.mint, &req.token_program),
+            token_program: req.token_program,
             system_program: SYSTEM_PROGRAM,
         },
-        args::OpenRental { rental_id, deposit },
+        args::OpenRental {
+            args: OpenRentalArgs {
+                rental_id: req.rental_id,
+                deposit: req.deposit,
+                terms: req.terms,
+                recipient: req.access.recipient,
+                ssh_key: req.access.ssh_key.clone(),
+                bumps: OpenBumps { rental: rental_bump, access: access_bump, vault: vault_bump },
+            },
+        },
     )
 }
 
@@ -245,7 +320,12 @@ pub fn cancel_rental(caller: &Pubkey, k: &RentalKeys) -> Instruction {
 
 pub fn close_rental(k: &RentalKeys, rating: Option<u8>) -> Instruction {
     ix(
-        acc::CloseRental { renter: k.renter, rental: k.rental, provider_profile: pda::provider(&k.provider) },
+        acc::CloseRental {
+            renter: k.renter,
+            rental: k.rental,
+            access: k.access(),
+            provider_profile: pda::provider(&k.provider),
+        },
         args::CloseRental { rating },
     )
 }
@@ -316,12 +396,11 @@ pub fn create_ata_idempotent(payer: &Pubkey, owner: &Pubkey, mint: &Pubkey, toke
     )
 }
 
-/// The payees' token accounts a settlement pays into, created if missing (payer funds rent).
-pub fn ensure_payee_accounts(payer: &Pubkey, k: &RentalKeys, treasury: &Pubkey) -> Vec<Instruction> {
-    [k.renter, k.provider, *treasury]
-        .iter()
-        .map(|owner| create_ata_idempotent(payer, owner, &k.mint, &k.token_program))
-        .collect()
+/// The payer's own token account for the rental's mint, created if missing. Settlements
+/// never need the other payees' accounts to exist: a share that cannot be delivered stays
+/// held in the vault until its payee withdraws it, so nobody pays rent for someone else.
+pub fn ensure_own_account(payer: &Pubkey, k: &RentalKeys) -> Instruction {
+    create_ata_idempotent(payer, payer, &k.mint, &k.token_program)
 }
 
 pub const NATIVE_MINT: Pubkey = anchor_spl::token::spl_token::native_mint::ID;
@@ -408,16 +487,50 @@ mod tests {
     fn open_rental_derives_every_account() {
         let (renter, listing, mint) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
         let tp = anchor_spl::token::ID;
-        let ix = open_rental(&renter, &listing, &mint, &tp, 42, 1_000);
-        let rental = pda::rental(&listing, &renter, 42);
+        let terms = RentalTerms { price_per_hour: 3_600, heartbeat_interval_secs: 0, fee_bps: 250 };
+        let req = OpenRequest {
+            renter,
+            listing,
+            mint,
+            token_program: tp,
+            rental_id: 42,
+            deposit: 1_000,
+            terms,
+            access: AccessRequest { recipient: [7; 32], ssh_key: b"ssh-ed25519 AAAA".to_vec() },
+        };
+        let ix = open_rental(&req);
+        let rental = pda::rental(&listing, 42);
+        assert_eq!(req.rental(), rental);
         let keys: Vec<Pubkey> = ix.accounts.iter().map(|a| a.pubkey).collect();
         assert_eq!(ix.program_id, PROGRAM_ID);
         assert!(keys.contains(&rental) && keys.contains(&pda::vault(&rental)) && keys.contains(&pda::config()));
-        assert!(keys.contains(&ata(&renter, &mint, &tp)));
+        assert!(keys.contains(&pda::access(&rental)) && keys.contains(&ata(&renter, &mint, &tp)));
         assert!(ix.accounts.iter().any(|a| a.pubkey == renter && a.is_signer && a.is_writable));
         assert_eq!(&ix.data[..8], gpu_escrow::instruction::OpenRental::DISCRIMINATOR);
-        assert_eq!(&ix.data[8..16], &42u64.to_le_bytes());
-        assert_eq!(&ix.data[16..24], &1_000u64.to_le_bytes());
+        let mut data = &ix.data[8..];
+        let args = <OpenRentalArgs as anchor_lang::AnchorDeserialize>::deserialize(&mut data).unwrap();
+        assert_eq!((args.rental_id, args.deposit, args.terms), (42, 1_000, terms));
+        assert_eq!(args.bumps.vault, pda::vault_with_bump(&rental).1);
+        assert!(data.is_empty());
+    }
+
+    #[test]
+    fn an_open_with_the_longest_ssh_key_and_sol_wrapping_fits_in_one_transaction() {
+        let renter = Pubkey::new_unique();
+        let req = OpenRequest {
+            renter,
+            listing: Pubkey::new_unique(),
+            mint: NATIVE_MINT,
+            token_program: anchor_spl::token::ID,
+            rental_id: u64::MAX,
+            deposit: u64::MAX,
+            terms: RentalTerms { price_per_hour: 1, heartbeat_interval_secs: 1, fee_bps: 1 },
+            access: AccessRequest { recipient: [1; 32], ssh_key: vec![b'A'; crate::accounts::SSH_KEY_MAX] },
+        };
+        let mut ixs = wrap_sol(&renter, u64::MAX);
+        ixs.push(open_rental(&req));
+        let size = crate::batch::transaction_size(&ixs, &renter);
+        assert!(size <= crate::batch::PACKET_DATA_SIZE, "{size} bytes");
     }
 
     #[test]
@@ -436,7 +549,6 @@ mod tests {
         for expected in [k.renter_token(), k.provider_token(), k.treasury_token(&treasury), k.vault(), k.rental] {
             assert!(keys.contains(&expected));
         }
-        assert_eq!(ensure_payee_accounts(&k.renter, &k, &treasury).len(), 3);
     }
 
     #[test]
@@ -462,6 +574,7 @@ mod tests {
             active_rentals: 0,
             paused: false,
             bump: 255,
+            rentals_opened: 0,
         };
         let mut data = Vec::new();
         l.try_serialize(&mut data).unwrap();

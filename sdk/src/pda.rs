@@ -21,16 +21,35 @@ pub fn listing(provider_authority: &Pubkey, listing_id: u64) -> Pubkey {
         .0
 }
 
-pub fn rental(listing: &Pubkey, renter: &Pubkey, rental_id: u64) -> Pubkey {
-    Pubkey::find_program_address(
-        &[seeds::RENTAL, listing.as_ref(), renter.as_ref(), &rental_id.to_le_bytes()],
-        &PROGRAM_ID,
-    )
-    .0
+/// Rental `rental_id` of `listing` (ids count up per listing and never repeat), with its bump.
+pub fn rental_with_bump(listing: &Pubkey, rental_id: u64) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[seeds::RENTAL, listing.as_ref(), &rental_id.to_le_bytes()], &PROGRAM_ID)
+}
+
+pub fn rental(listing: &Pubkey, rental_id: u64) -> Pubkey {
+    rental_with_bump(listing, rental_id).0
+}
+
+pub fn vault_with_bump(rental: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[seeds::VAULT, rental.as_ref()], &PROGRAM_ID)
 }
 
 pub fn vault(rental: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(&[seeds::VAULT, rental.as_ref()], &PROGRAM_ID).0
+    vault_with_bump(rental).0
+}
+
+/// The vault of an existing rental, from the bump the rental stores (no search).
+pub fn vault_from_bump(rental: &Pubkey, vault_bump: u8) -> Option<Pubkey> {
+    Pubkey::create_program_address(&[seeds::VAULT, rental.as_ref(), &[vault_bump]], &PROGRAM_ID).ok()
+}
+
+/// The rental's access account: the renter's SSH key, recipient key and the sealed details.
+pub fn access_with_bump(rental: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[seeds::ACCESS, rental.as_ref()], &PROGRAM_ID)
+}
+
+pub fn access(rental: &Pubkey) -> Pubkey {
+    access_with_bump(rental).0
 }
 
 /// The upgradeable loader's ProgramData account, whose upgrade authority may initialise the config.

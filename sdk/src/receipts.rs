@@ -16,6 +16,7 @@ pub enum EscrowEvent {
     Claimed(Claimed),
     Settled(RentalSettled),
     Dispute(DisputeOpened),
+    Withdrawn(Withdrawn),
     Closed(RentalClosed),
 }
 
@@ -30,6 +31,7 @@ impl EscrowEvent {
             EscrowEvent::Claimed(e) => e.rental,
             EscrowEvent::Settled(e) => e.rental,
             EscrowEvent::Dispute(e) => e.rental,
+            EscrowEvent::Withdrawn(e) => e.rental,
             EscrowEvent::Closed(e) => e.rental,
         }
     }
@@ -55,6 +57,7 @@ fn parse_one(data: &[u8]) -> Option<EscrowEvent> {
     try_event!(Claimed, Claimed);
     try_event!(RentalSettled, Settled);
     try_event!(DisputeOpened, Dispute);
+    try_event!(Withdrawn, Withdrawn);
     try_event!(RentalClosed, Closed);
     None
 }
@@ -87,12 +90,18 @@ pub struct Receipt {
     pub fee_paid: u64,
     pub refunded: u64,
     pub dispute_locked: u64,
+    /// Tokens others sent to the vault, returned to the renter.
+    pub swept: u64,
+    /// Still held in the vault for payees whose accounts could not receive.
+    pub held: u64,
     pub rating: Option<u8>,
     pub signatures: Vec<String>,
 }
 
 impl Receipt {
-    /// Folds one rental's events (oldest first) into its receipt.
+    /// Folds one rental's events (oldest first) into its receipt. The closing event carries
+    /// the complete final ledger, so a receipt is right even if other transactions' logs
+    /// were truncated (anyone cranking a permissionless instruction could pad them).
     pub fn apply(&mut self, event: &EscrowEvent) {
         match event {
             EscrowEvent::Opened(e) => {
@@ -114,31 +123,58 @@ impl Receipt {
             }
             EscrowEvent::Cancelled(e) => {
                 self.refunded += e.refunded;
+                self.swept += e.swept;
+                self.held = e.renter_owed;
                 self.state = "Cancelled".into();
             }
             EscrowEvent::Heartbeat(_) => {}
             EscrowEvent::Claimed(e) => {
                 self.provider_paid = e.provider_paid;
                 self.fee_paid = e.fee_paid;
+                self.held = e.provider_owed + e.fee_owed;
             }
             EscrowEvent::Dispute(e) => {
                 self.refunded += e.refund_amount;
                 self.dispute_locked = e.locked;
                 self.ended_at = Some(e.at);
+                self.held = e.renter_owed;
                 self.state = "Disputed".into();
             }
             EscrowEvent::Settled(e) => {
+                self.renter = e.renter.to_string();
+                self.provider = e.provider.to_string();
+                self.mint = e.mint.to_string();
                 self.provider_paid = e.provider_paid;
                 self.fee_paid = e.fee_paid;
                 self.refunded = e.refunded;
                 self.billed_seconds = e.billed_seconds;
                 self.ended_at = Some(e.ended_at);
                 self.dispute_locked = 0;
+                self.swept += e.swept;
+                self.held = e.provider_owed + e.fee_owed + e.renter_owed;
                 self.state = "Settled".into();
             }
+            EscrowEvent::Withdrawn(e) => self.held = self.held.saturating_sub(e.amount),
             EscrowEvent::Closed(e) => {
+                self.rental = e.rental.to_string();
+                self.listing = e.listing.to_string();
+                self.renter = e.renter.to_string();
+                self.provider = e.provider.to_string();
+                self.mint = e.mint.to_string();
+                self.price_per_hour = e.price_per_hour;
+                self.fee_bps = e.fee_bps;
+                self.deposited = e.deposited;
+                self.provider_paid = e.provider_paid;
+                self.fee_paid = e.fee_paid;
+                self.refunded = e.refunded;
+                self.billed_seconds = e.billed_seconds;
+                self.opened_at = e.opened_at;
+                self.activated_at = (e.activated_at != 0).then_some(e.activated_at);
+                self.ended_at = Some(e.ended_at);
+                self.dispute_locked = 0;
+                self.held = 0;
                 self.rating = (e.rating > 0).then_some(e.rating);
-                self.state = format!("{} (closed)", self.state);
+                self.state = format!("{} (closed)", if e.settled { "Settled" } else { "Cancelled" });
             }
         }
     }

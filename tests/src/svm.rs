@@ -7,7 +7,8 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_spl::token_2022::spl_token_2022 as t22;
 use gpu_escrow::state::{fixed_bytes, ListingParams};
-use gpu_escrow_sdk::{accounts, ix, pda, PROGRAM_ID};
+use gpu_escrow_sdk::access::{self, AccessKey, ConnectionDetails};
+use gpu_escrow_sdk::{accounts, ix, pda, quote, PROGRAM_ID};
 use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
 use litesvm::LiteSVM;
 use solana_account::Account;
@@ -196,6 +197,29 @@ impl Env {
         ata
     }
 
+    /// Freezes or thaws `owner`'s ATA with the mint's freeze authority (the admin here),
+    /// as a stablecoin issuer can.
+    pub fn set_frozen(&mut self, owner: &Pubkey, mint: &Pubkey, frozen: bool) {
+        let tp = self.token_program_of(mint);
+        let ata = pda::ata(owner, mint, &tp);
+        let admin = self.admin.insecure_clone();
+        let ix = if frozen {
+            t22::instruction::freeze_account(&tp, &ata, mint, &admin.pubkey(), &[])
+        } else {
+            t22::instruction::thaw_account(&tp, &ata, mint, &admin.pubkey(), &[])
+        };
+        self.send1(ix.unwrap(), &admin).unwrap_or_else(|f| panic!("freeze/thaw: {f:?}"));
+    }
+
+    /// Closes `owner`'s empty ATA (its owner signs), as a party who no longer wants it would.
+    pub fn close_token_account(&mut self, owner: &Keypair, mint: &Pubkey) {
+        let tp = self.token_program_of(mint);
+        let ata = pda::ata(&owner.pubkey(), mint, &tp);
+        let ix = t22::instruction::close_account(&tp, &ata, &owner.pubkey(), &owner.pubkey(), &[]).unwrap();
+        self.send1(ix, owner).unwrap_or_else(|f| panic!("close token account: {f:?}"));
+        assert!(!self.exists(&ata));
+    }
+
     pub fn token_program_of(&self, mint: &Pubkey) -> Pubkey {
         self.svm.get_account(mint).expect("mint exists").owner
     }
@@ -295,6 +319,18 @@ pub struct Market {
 }
 
 pub const PRICE: u64 = 3_600_000; // 3.6 tokens per hour = 1_000 base units per second
+pub const TEST_SSH_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+
+/// The connection details the test provider hands out.
+pub fn test_connection() -> ConnectionDetails {
+    ConnectionDetails {
+        host: Some("203.0.113.7".into()),
+        port: Some(2222),
+        user: Some("renter".into()),
+        host_key: Some("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOfTheTestMachine0000000000000000".into()),
+        ..Default::default()
+    }
+}
 pub const RENTER_FUNDS: u64 = 1_000_000_000;
 
 impl Market {
@@ -325,24 +361,56 @@ impl Market {
         ix::RentalKeys::new(self.listing, self.renter.pubkey(), rental_id, self.provider.pubkey(), self.mint, tp)
     }
 
-    pub fn open(&mut self, rental_id: u64, deposit: u64) -> TxResult {
-        let tp = self.env.token_program_of(&self.mint);
-        let ix = ix::open_rental(&self.renter.pubkey(), &self.listing, &self.mint, &tp, rental_id, deposit);
+    /// The id the listing will give its next rental.
+    pub fn next_id(&self) -> u64 {
+        self.env.decode::<accounts::Listing>(&self.listing).rentals_opened
+    }
+
+    /// The open the renter's client would send now: the next id, the listing's current terms,
+    /// the renter's access key and a test SSH key.
+    pub fn open_request(&self, deposit: u64) -> ix::OpenRequest {
+        let l: accounts::Listing = self.env.decode(&self.listing);
+        let fee_bps = self.env.decode::<accounts::Config>(&pda::config()).fee_bps;
+        ix::OpenRequest {
+            renter: self.renter.pubkey(),
+            listing: self.listing,
+            mint: self.mint,
+            token_program: self.env.token_program_of(&self.mint),
+            rental_id: l.rentals_opened,
+            deposit,
+            terms: quote::terms(&l, fee_bps),
+            access: ix::AccessRequest {
+                recipient: AccessKey::from_wallet(&self.renter).recipient(),
+                ssh_key: TEST_SSH_KEY.as_bytes().to_vec(),
+            },
+        }
+    }
+
+    pub fn send_open(&mut self, req: &ix::OpenRequest) -> Result<ix::RentalKeys, Failure> {
         let renter = self.renter.insecure_clone();
-        self.env.send1(ix, &renter)
+        self.env.send1(ix::open_rental(req), &renter)?;
+        Ok(self.keys(req.rental_id))
     }
 
-    pub fn activate(&mut self, rental_id: u64) -> TxResult {
-        let k = self.keys(rental_id);
+    /// Opens the listing's next rental with `deposit`.
+    pub fn open(&mut self, deposit: u64) -> Result<ix::RentalKeys, Failure> {
+        let req = self.open_request(deposit);
+        self.send_open(&req)
+    }
+
+    /// Activates with connection details sealed to the renter, as a provider's agent would.
+    pub fn activate(&mut self, k: &ix::RentalKeys) -> TxResult {
         let p = self.provider.insecure_clone();
-        self.env.send1(ix::activate_rental(&p.pubkey(), &k.rental), &p)
+        let recipient = self.env.decode::<accounts::RentalAccess>(&k.access()).recipient;
+        let sealed = access::seal(&test_connection(), &k.rental, &recipient, &p).expect("test details fit");
+        self.env.send1(ix::activate_rental(&p.pubkey(), &k.rental, sealed), &p)
     }
 
-    /// Opens and activates rental `rental_id` with `deposit`.
-    pub fn running(&mut self, rental_id: u64, deposit: u64) -> ix::RentalKeys {
-        self.open(rental_id, deposit).unwrap_or_else(|f| panic!("open: {f:?}"));
-        self.activate(rental_id).unwrap_or_else(|f| panic!("activate: {f:?}"));
-        self.keys(rental_id)
+    /// Opens and activates the listing's next rental with `deposit`.
+    pub fn running(&mut self, deposit: u64) -> ix::RentalKeys {
+        let k = self.open(deposit).unwrap_or_else(|f| panic!("open: {f:?}"));
+        self.activate(&k).unwrap_or_else(|f| panic!("activate: {f:?}"));
+        k
     }
 
     pub fn claim(&mut self, k: &ix::RentalKeys) -> TxResult {

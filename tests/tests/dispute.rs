@@ -6,7 +6,7 @@ use gpu_escrow_tests::svm::{Balances, Market, RENTER_FUNDS};
 
 fn disputed() -> (Market, ix::RentalKeys) {
     let mut m = Market::new();
-    let k = m.running(1, 3_600_000);
+    let k = m.running(3_600_000);
     m.env.advance(100);
     m.claim(&k).unwrap(); // 97_500 + 2_500 paid
     m.env.advance(200);
@@ -82,7 +82,7 @@ fn an_expired_dispute_settles_as_earned_by_anyone() {
 #[test]
 fn the_provider_may_open_a_dispute_too() {
     let mut m = Market::new();
-    let k = m.running(1, 600_000);
+    let k = m.running(600_000);
     m.env.advance(30);
     let p = m.provider.insecure_clone();
     m.env.send1(ix::open_dispute(&p.pubkey(), &k, 1), &p).unwrap();

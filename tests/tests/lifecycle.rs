@@ -7,8 +7,7 @@ use gpu_escrow_tests::svm::{Balances, Market, RENTER_FUNDS, START_TIME};
 #[test]
 fn open_activate_claim_stop_close() {
     let mut m = Market::new();
-    m.open(7, 3_600_000).unwrap();
-    let k = m.keys(7);
+    let k = m.open(3_600_000).unwrap();
     let r = m.rental(&k);
     assert_eq!(r.state, RentalState::Funded);
     assert_eq!((r.deposited, r.price_per_hour, r.fee_bps), (3_600_000, 3_600_000, 250));
@@ -17,7 +16,7 @@ fn open_activate_claim_stop_close() {
 
     // Billing starts at activation, not at funding.
     m.env.advance(500);
-    m.activate(7).unwrap();
+    m.activate(&k).unwrap();
     let r = m.rental(&k);
     assert_eq!(r.state, RentalState::Active);
     assert_eq!(r.activated_at, START_TIME + 500);
@@ -43,18 +42,22 @@ fn open_activate_claim_stop_close() {
     let p: Provider = m.env.decode(&pda::provider(&m.provider.pubkey()));
     assert_eq!((p.rentals_completed, p.seconds_billed), (1, 160));
 
-    m.env.send1(ix::close_rental(&k, Some(5)), &renter).unwrap();
-    assert!(!m.env.exists(&k.rental));
+    // 160 s billed is below the 10 minutes a rating needs; closing without one works.
+    assert_eq!(m.env.send1(ix::close_rental(&k, Some(5)), &renter).unwrap_err().name, "RatingNotEarned");
+    let renter_sol = m.env.lamports(&renter.pubkey());
+    m.env.send1(ix::close_rental(&k, None), &renter).unwrap();
+    assert!(!m.env.exists(&k.rental) && !m.env.exists(&k.access()), "rental and access accounts closed");
+    assert!(m.env.lamports(&renter.pubkey()) > renter_sol, "their deposits returned to the renter");
     let p: Provider = m.env.decode(&pda::provider(&m.provider.pubkey()));
-    assert_eq!((p.rating_sum, p.rating_count), (5, 1));
+    assert_eq!((p.rating_sum, p.rating_count), (0, 0));
     // Double close: the account is gone.
-    assert_eq!(m.env.send1(ix::close_rental(&k, Some(5)), &renter).unwrap_err().name, "AccountNotInitialized");
+    assert_eq!(m.env.send1(ix::close_rental(&k, None), &renter).unwrap_err().name, "AccountNotInitialized");
 }
 
 #[test]
 fn provider_can_stop_too_and_stop_after_end_bills_only_paid_time() {
     let mut m = Market::new();
-    let k = m.running(1, 600_000); // 600 s
+    let k = m.running(600_000); // 600 s
     m.env.advance(10_000);
     let p = m.provider.insecure_clone();
     let treasury = m.env.treasury.pubkey();
@@ -66,7 +69,7 @@ fn provider_can_stop_too_and_stop_after_end_bills_only_paid_time() {
 #[test]
 fn finalize_by_anyone_after_end() {
     let mut m = Market::new();
-    let k = m.running(1, 1_000_500); // 1000.5 s: the half second is refunded
+    let k = m.running(1_000_500); // 1000.5 s: the half second is refunded
     let crank = m.env.wallet();
     let treasury = m.env.treasury.pubkey();
     m.env.advance(999);
@@ -81,7 +84,7 @@ fn finalize_by_anyone_after_end() {
 #[test]
 fn top_up_extends_the_paid_time() {
     let mut m = Market::new();
-    let k = m.running(1, 600_000);
+    let k = m.running(600_000);
     m.env.advance(300);
     let r = m.renter.insecure_clone();
     m.env.send1(ix::top_up(&k, 300_000), &r).unwrap();
@@ -95,7 +98,7 @@ fn top_up_extends_the_paid_time() {
 #[test]
 fn top_up_after_expiry_is_refused_and_moves_nothing() {
     let mut m = Market::new();
-    let k = m.running(1, 600_000);
+    let k = m.running(600_000);
     m.env.advance(600);
     let r = m.renter.insecure_clone();
     let before = m.balances();
@@ -107,19 +110,17 @@ fn top_up_after_expiry_is_refused_and_moves_nothing() {
 #[test]
 fn top_up_while_funded_adds_to_the_deposit() {
     let mut m = Market::new();
-    m.open(1, 600_000).unwrap();
-    let k = m.keys(1);
+    let k = m.open(600_000).unwrap();
     let r = m.renter.insecure_clone();
     m.env.send1(ix::top_up(&k, 60_000), &r).unwrap();
-    m.activate(1).unwrap();
+    m.activate(&k).unwrap();
     assert_eq!(m.rental(&k).end_at, START_TIME + 660);
 }
 
 #[test]
 fn cancel_before_activation_refunds_everything() {
     let mut m = Market::new();
-    m.open(1, 600_000).unwrap();
-    let k = m.keys(1);
+    let k = m.open(600_000).unwrap();
     let r = m.renter.insecure_clone();
     m.env.send1(ix::cancel_rental(&r.pubkey(), &k), &r).unwrap();
     assert_eq!(m.balances().renter, RENTER_FUNDS);
@@ -134,8 +135,7 @@ fn cancel_before_activation_refunds_everything() {
 #[test]
 fn activation_timeout_lets_anyone_cancel_and_marks_a_no_show() {
     let mut m = Market::new();
-    m.open(1, 600_000).unwrap();
-    let k = m.keys(1);
+    let k = m.open(600_000).unwrap();
     let crank = m.env.wallet();
     assert_eq!(m.env.send1(ix::cancel_rental(&crank.pubkey(), &k), &crank).unwrap_err().name, "CancelTooEarly");
     m.env.advance(600);
@@ -147,8 +147,7 @@ fn activation_timeout_lets_anyone_cancel_and_marks_a_no_show() {
 #[test]
 fn provider_declines_with_full_refund() {
     let mut m = Market::new();
-    m.open(1, 600_000).unwrap();
-    let k = m.keys(1);
+    let k = m.open(600_000).unwrap();
     let p = m.provider.insecure_clone();
     m.env.send1(ix::decline_rental(&k), &p).unwrap();
     assert_eq!(m.balances().renter, RENTER_FUNDS);
@@ -159,7 +158,7 @@ fn provider_declines_with_full_refund() {
 #[test]
 fn listing_changes_never_alter_a_running_rental() {
     let mut m = Market::new();
-    let k = m.running(1, 600_000);
+    let k = m.running(600_000);
     let p = m.provider.insecure_clone();
     let mut params = gpu_escrow_tests::svm::listing_params(7_200_000);
     params.capacity = 3;

@@ -7,8 +7,8 @@ fn many_small_claims_equal_one_big_claim_to_the_unit() {
     // An awkward price: 1_234_567 units per hour, fee 250 bps.
     let mut a = Market::with_params(listing_params(1_234_567));
     let mut b = Market::with_params(listing_params(1_234_567));
-    let ka = a.running(1, 1_000_003);
-    let kb = b.running(1, 1_000_003);
+    let ka = a.running(1_000_003);
+    let kb = b.running(1_000_003);
     for _ in 0..40 {
         a.env.advance(37);
         let _ = a.claim(&ka); // some steps earn nothing new; that is refused, not drifted
@@ -32,7 +32,7 @@ fn one_base_unit_per_hour_bills_whole_hours_only() {
     let mut p = listing_params(1);
     p.min_rental_secs = 3_600;
     let mut m = Market::with_params(p);
-    let k = m.running(1, 3);
+    let k = m.running(3);
     assert_eq!(m.rental(&k).end_at - m.rental(&k).activated_at, 3 * 3_600);
     m.env.advance(3_599);
     assert_eq!(m.claim(&k).unwrap_err().name, "NothingToClaim");
@@ -52,7 +52,7 @@ fn a_u64_max_deposit_settles_exactly() {
     let have = m.balances().renter;
     let r = m.renter.pubkey();
     m.env.fund(&r, &mint, u64::MAX - have);
-    let k = m.running(1, u64::MAX); // exactly one hour
+    let k = m.running(u64::MAX); // exactly one hour
     m.env.advance(1_800);
     m.claim(&k).unwrap();
     let ra = m.renter.insecure_clone();
@@ -77,7 +77,7 @@ fn a_deposit_that_buys_more_time_than_fits_is_an_overflow_error() {
     let mut m = Market::on(env, mint, p);
     let before = m.balances();
     // 1e9 units at 1 per hour = 3.6e12 s, beyond any u32 window.
-    assert_eq!(m.open(1, 1_000_000_000).unwrap_err().name, "DepositAboveMaximum");
+    assert_eq!(m.open(1_000_000_000).unwrap_err().name, "DepositAboveMaximum");
     assert_eq!(m.balances(), before);
     let _ = SPL_TOKEN;
 }

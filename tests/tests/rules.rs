@@ -8,22 +8,22 @@ fn deposit_outside_the_listing_window_is_refused() {
     let mut m = Market::new();
     let before = m.balances();
     // min 60 s = 60_000 units; max 30 days.
-    assert_eq!(m.open(1, 59_999).unwrap_err().name, "DepositBelowMinimum");
-    assert_eq!(m.open(1, 0).unwrap_err().name, "ZeroAmount");
-    assert_eq!(m.open(1, 30 * 24 * 3_600_000 + 1_000).unwrap_err().name, "DepositAboveMaximum");
+    assert_eq!(m.open(59_999).unwrap_err().name, "DepositBelowMinimum");
+    assert_eq!(m.open(0).unwrap_err().name, "ZeroAmount");
+    assert_eq!(m.open(30 * 24 * 3_600_000 + 1_000).unwrap_err().name, "DepositAboveMaximum");
     assert_eq!(m.balances(), before);
-    assert!(!m.env.exists(&m.keys(1).rental));
+    assert!(!m.env.exists(&m.keys(0).rental));
 }
 
 #[test]
 fn capacity_is_enforced_and_freed_on_settlement() {
     let mut m = Market::new(); // capacity 2
-    m.open(1, 600_000).unwrap();
-    m.open(2, 600_000).unwrap();
-    assert_eq!(m.open(3, 600_000).unwrap_err().name, "ListingAtCapacity");
+    let first = m.open(600_000).unwrap();
+    m.open(600_000).unwrap();
+    assert_eq!(m.open(600_000).unwrap_err().name, "ListingAtCapacity");
     let r = m.renter.insecure_clone();
-    m.env.send1(ix::cancel_rental(&r.pubkey(), &m.keys(1)), &r).unwrap();
-    m.open(3, 600_000).unwrap();
+    m.env.send1(ix::cancel_rental(&r.pubkey(), &first), &r).unwrap();
+    m.open(600_000).unwrap();
     assert_eq!(m.env.decode::<Listing>(&m.listing).active_rentals, 2);
 }
 
@@ -32,11 +32,11 @@ fn paused_listing_takes_no_rentals_and_closed_listing_needs_no_rentals() {
     let mut m = Market::new();
     let p = m.provider.insecure_clone();
     m.env.send1(ix::set_listing_paused(&p.pubkey(), &m.listing, true), &p).unwrap();
-    assert_eq!(m.open(1, 600_000).unwrap_err().name, "ListingPaused");
+    assert_eq!(m.open(600_000).unwrap_err().name, "ListingPaused");
     m.env.send1(ix::set_listing_paused(&p.pubkey(), &m.listing, false), &p).unwrap();
-    m.open(1, 600_000).unwrap();
+    let k = m.open(600_000).unwrap();
     assert_eq!(m.env.send1(ix::close_listing(&p.pubkey(), &m.listing), &p).unwrap_err().name, "ListingHasRentals");
-    m.env.send1(ix::decline_rental(&m.keys(1)), &p).unwrap();
+    m.env.send1(ix::decline_rental(&k), &p).unwrap();
     m.env.send1(ix::close_listing(&p.pubkey(), &m.listing), &p).unwrap();
     assert!(!m.env.exists(&m.listing));
 }
@@ -44,18 +44,17 @@ fn paused_listing_takes_no_rentals_and_closed_listing_needs_no_rentals() {
 #[test]
 fn wrong_signers_are_named() {
     let mut m = Market::new();
-    m.open(1, 600_000).unwrap();
-    let k = m.keys(1);
+    let k = m.open(600_000).unwrap();
     let stranger = m.env.wallet();
     assert_eq!(
-        m.env.send1(ix::activate_rental(&stranger.pubkey(), &k.rental), &stranger).unwrap_err().name,
+        m.env.send1(ix::activate_rental(&stranger.pubkey(), &k.rental, vec![]), &stranger).unwrap_err().name,
         "NotProvider"
     );
     let p = m.provider.insecure_clone();
     let err =
         m.env.send1(ix::update_listing(&stranger.pubkey(), &m.listing, listing_params(1)), &stranger).unwrap_err();
     assert_eq!(err.name, "NotProvider");
-    m.env.send1(ix::activate_rental(&p.pubkey(), &k.rental), &p).unwrap();
+    m.env.send1(ix::activate_rental(&p.pubkey(), &k.rental, vec![]), &p).unwrap();
     let treasury = m.env.treasury.pubkey();
     let err = m.env.send1(ix::stop_rental(&stranger.pubkey(), &k, &treasury), &stranger).unwrap_err();
     assert_eq!(err.name, "NotParty");
@@ -69,16 +68,29 @@ fn wrong_signers_are_named() {
 #[test]
 fn payouts_cannot_be_redirected_to_a_wrong_account() {
     let mut m = Market::new();
-    let k = m.running(1, 600_000);
+    let k = m.running(600_000);
     m.env.advance(100);
     let thief = m.env.wallet();
     let mint = m.mint;
     m.env.fund(&thief.pubkey(), &mint, 0);
-    // Claim with the treasury set to the thief: the token account's owner check fails.
+    // Claim with the thief's account in the treasury's slot: it is not the treasury's, so the
+    // fee is not paid there; it stays held for the real treasury, and the provider is paid.
     let p = m.provider.insecure_clone();
-    let err = m.env.send1(ix::claim(&k, &thief.pubkey()), &p).unwrap_err();
-    assert_eq!(err.name, "ConstraintTokenOwner");
+    m.env.send1(ix::claim(&k, &thief.pubkey()), &p).unwrap();
     assert_eq!(m.env.balance(&thief.pubkey(), &mint), 0);
+    assert_eq!((m.balances().provider, m.balances().treasury, m.rental(&k).fee_owed), (97_500, 0, 2_500));
+    // Nor can the thief's account stand in for the provider's in a settlement.
+    m.env.advance(100);
+    let r = m.renter.insecure_clone();
+    let mut stop = ix::stop_rental(&r.pubkey(), &k, &m.env.treasury.pubkey());
+    let provider_token = k.provider_token();
+    stop.accounts.iter_mut().filter(|a| a.pubkey == provider_token).for_each(|a| a.pubkey = k.token_account_of(&thief.pubkey()));
+    m.env.send1(stop, &r).unwrap();
+    assert_eq!(m.env.balance(&thief.pubkey(), &mint), 0);
+    let rental = m.rental(&k);
+    assert_eq!(rental.provider_owed, 97_500, "held for the provider");
+    // The real treasury account was in its slot this time: it got both fees.
+    assert_eq!((rental.fee_owed, m.balances().treasury), (0, 5_000));
 }
 
 #[test]
@@ -89,27 +101,27 @@ fn wrong_mint_is_refused() {
     m.env.admin_send(ix::add_mint(&admin, &other, &SPL_TOKEN)).unwrap();
     let r = m.renter.insecure_clone();
     m.env.fund(&r.pubkey(), &other, 10_000_000);
-    let ix = ix::open_rental(&r.pubkey(), &m.listing, &other, &SPL_TOKEN, 1, 600_000);
-    let err = m.env.send1(ix, &r).unwrap_err();
-    assert!(err.name == "WrongMint" || err.name == "ConstraintSeeds", "{}", err.name);
+    let mut req = m.open_request(600_000);
+    req.mint = other;
+    assert_eq!(m.send_open(&req).unwrap_err().name, "WrongMint");
     assert_eq!(m.env.balance(&r.pubkey(), &other), 10_000_000);
 }
 
 #[test]
 fn renting_your_own_listing_is_refused() {
-    let (mut env, mint) = Env::with_config();
-    let p = env.wallet();
-    env.send1(ix::register_provider(&p.pubkey()), &p).unwrap();
-    env.send1(ix::create_listing(&p.pubkey(), 0, &mint, listing_params(3_600)), &p).unwrap();
-    env.fund(&p.pubkey(), &mint, 1_000_000);
-    let ix = ix::open_rental(&p.pubkey(), &pda::listing(&p.pubkey(), 0), &mint, &SPL_TOKEN, 1, 100_000);
-    assert_eq!(env.send1(ix, &p).unwrap_err().name, "SelfRental");
+    let mut m = Market::with_params(listing_params(3_600));
+    let mut req = m.open_request(100_000);
+    req.renter = m.provider.pubkey();
+    let p = m.provider.insecure_clone();
+    let mint = m.mint;
+    m.env.fund(&p.pubkey(), &mint, 1_000_000);
+    assert_eq!(m.env.send1(ix::open_rental(&req), &p).unwrap_err().name, "SelfRental");
 }
 
 #[test]
 fn rating_out_of_range_and_closing_an_open_rental_are_refused() {
     let mut m = Market::new();
-    let k = m.running(1, 600_000);
+    let k = m.running(600_000);
     let r = m.renter.insecure_clone();
     assert_eq!(m.env.send1(ix::close_rental(&k, None), &r).unwrap_err().name, "RentalNotFinished");
     let treasury = m.env.treasury.pubkey();
@@ -122,19 +134,19 @@ fn rating_out_of_range_and_closing_an_open_rental_are_refused() {
 #[test]
 fn a_resent_open_cannot_charge_twice() {
     let mut m = Market::new();
-    m.open(9, 600_000).unwrap();
-    let err = m.open(9, 600_000).unwrap_err();
-    assert_eq!(err.name, "AccountAlreadyExists");
+    let req = m.open_request(600_000);
+    m.send_open(&req).unwrap();
+    // The same transaction again (same id): the listing has moved on to its next id.
+    assert_eq!(m.send_open(&req).unwrap_err().name, "StaleRentalId");
     assert_eq!(m.balances().renter, gpu_escrow_tests::svm::RENTER_FUNDS - 600_000);
 }
 
 #[test]
 fn nothing_to_claim_and_claims_before_activation_are_refused() {
     let mut m = Market::new();
-    m.open(1, 600_000).unwrap();
-    let k = m.keys(1);
+    let k = m.open(600_000).unwrap();
     assert_eq!(m.claim(&k).unwrap_err().name, "RentalNotActive");
-    m.activate(1).unwrap();
+    m.activate(&k).unwrap();
     assert_eq!(m.claim(&k).unwrap_err().name, "NothingToClaim");
 }
 
@@ -143,7 +155,7 @@ fn heartbeat_sla_stops_billing_and_allows_finalize() {
     let mut params = listing_params(3_600_000);
     params.heartbeat_interval_secs = 60;
     let mut m = Market::with_params(params);
-    let k = m.running(1, 3_600_000);
+    let k = m.running(3_600_000);
     let p = m.provider.insecure_clone();
     m.env.advance(50);
     m.env.send1(ix::heartbeat(&p.pubkey(), &k.rental), &p).unwrap();
@@ -161,7 +173,7 @@ fn heartbeat_sla_stops_billing_and_allows_finalize() {
 #[test]
 fn tokens_sent_to_a_vault_cannot_block_settlement() {
     let mut m = Market::new();
-    let k = m.running(1, 600_000);
+    let k = m.running(600_000);
     // A stranger "donates" to the vault; the escrow must still close, the gift goes to the renter.
     let tp = m.env.token_program_of(&m.mint);
     let admin = m.env.admin.insecure_clone();
@@ -194,7 +206,7 @@ fn a_provider_who_is_also_the_treasury_can_still_be_paid() {
     m.env
         .admin_send(ix::update_config(&admin, ix::UpdateConfigArgs { treasury: Some(provider), ..Default::default() }))
         .unwrap();
-    let k = m.running(1, 600_000);
+    let k = m.running(600_000);
     m.env.advance(100);
     let p = m.provider.insecure_clone();
     m.env.send1(ix::claim(&k, &provider), &p).unwrap();

@@ -15,7 +15,7 @@ fn market() -> Market {
 fn token_2022_rental_claims_stops_and_refunds_to_the_unit() {
     let mut m = market();
     assert_eq!(m.env.token_program_of(&m.mint), TOKEN_2022);
-    let k = m.running(1, 1_800_000);
+    let k = m.running(1_800_000);
     assert_eq!(m.env.svm.get_account(&k.vault()).unwrap().owner, TOKEN_2022);
     m.env.advance(600);
     m.claim(&k).unwrap();
@@ -32,7 +32,7 @@ fn token_2022_rental_claims_stops_and_refunds_to_the_unit() {
 #[test]
 fn token_2022_dispute_expires_as_earned() {
     let mut m = market();
-    let k = m.running(1, 600_000);
+    let k = m.running(600_000);
     m.env.advance(200);
     let p = m.provider.insecure_clone();
     m.env.send1(ix::open_dispute(&p.pubkey(), &k, 2), &p).unwrap();

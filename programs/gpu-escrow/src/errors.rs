@@ -40,6 +40,12 @@ pub enum EscrowError {
     MintDefaultFrozen,
     #[msg("Mint rejected: Token-2022 pausable extension could block payouts")]
     MintPausable,
+    #[msg("Mint rejected: Token-2022 mint close authority could close and recreate the mint")]
+    MintHasCloseAuthority,
+    #[msg("Mint rejected: Token-2022 extension not known to be safe for escrow")]
+    MintExtensionNotAllowed,
+    #[msg("The token program does not own this mint")]
+    WrongTokenProgram,
 
     // -- listings
     #[msg("Price per hour must be greater than zero")]
@@ -70,10 +76,14 @@ pub enum EscrowError {
     InvalidRating,
     #[msg("Only a settled rental can be rated")]
     RatingNotAllowed,
+    #[msg("Only a rental that billed at least 10 minutes can be rated")]
+    RatingNotEarned,
     #[msg("The rental is not waiting for activation (state must be Funded)")]
     RentalNotFunded,
     #[msg("The rental is not running (state must be Active)")]
     RentalNotActive,
+    #[msg("Top-ups need a rental that is waiting for activation or running (Funded or Active)")]
+    RentalNotOpen,
     #[msg("The rental is not in dispute (state must be Disputed)")]
     RentalNotDisputed,
     #[msg("The rental is still open (state must be Settled or Cancelled)")]
@@ -84,6 +94,18 @@ pub enum EscrowError {
     RentalNotExpired,
     #[msg("The heartbeat SLA was missed; the rental can only be finalised")]
     SlaMissed,
+    #[msg("This rental has no heartbeat SLA; heartbeats are not needed")]
+    NoHeartbeatSla,
+    #[msg("The activation deadline has passed; the rental can only be cancelled")]
+    ActivationExpired,
+    #[msg("The listing's terms changed since your quote (price, heartbeat SLA or fee); review them and rent again")]
+    TermsChanged,
+    #[msg("Another rental took this rental id first; read the listing's next rental id and retry")]
+    StaleRentalId,
+    #[msg("The SSH public key is longer than 600 bytes; use an ed25519 key")]
+    SshKeyTooLong,
+    #[msg("The sealed access details are longer than 768 bytes")]
+    SealedAccessTooLong,
     #[msg("Only the renter may do this")]
     NotRenter,
     #[msg("Only the provider may do this")]
@@ -98,12 +120,22 @@ pub enum EscrowError {
     DisputeNotExpired,
     #[msg("Award exceeds the amount locked by the dispute")]
     AwardExceedsLocked,
+    #[msg("The arbiter is a party to this rental and may not rule on it; it settles by the timeout rule")]
+    ArbiterIsParty,
+    #[msg("Funds are still held for a party whose token account could not receive them; they must withdraw first")]
+    FundsStillOwed,
+    #[msg("Nothing is held for you in this rental's vault")]
+    NothingOwed,
+    #[msg("That token account cannot receive (frozen, closed, wrong owner or mint, or memo required)")]
+    PayeeCannotReceive,
 
     // -- arithmetic
     #[msg("Amount overflow: the value does not fit")]
     AmountOverflow,
     #[msg("Escrow ledger inconsistency (please report this)")]
     LedgerInconsistent,
+    #[msg("Fee must be at most 10000 bps (100%)")]
+    InvalidFeeBps,
 }
 
 impl From<MathError> for EscrowError {
@@ -112,6 +144,7 @@ impl From<MathError> for EscrowError {
             MathError::Overflow => EscrowError::AmountOverflow,
             MathError::ZeroPrice => EscrowError::ZeroPrice,
             MathError::LedgerInconsistent => EscrowError::LedgerInconsistent,
+            MathError::InvalidFee => EscrowError::InvalidFeeBps,
         }
     }
 }

@@ -1,4 +1,11 @@
 //! One event per state transition, carrying the amounts moved, for receipts and indexers.
+//!
+//! Events are logged with `emit!`. Logs are capped per transaction, and anyone who cranks a
+//! permissionless instruction (finalize, expired dispute, timed-out cancel) could pad the
+//! transaction to truncate them; so no receipt depends on them alone: `RentalClosed`, in the
+//! renter's own closing transaction, carries the complete final ledger, and while the rental
+//! account exists it is the source of truth. (`emit_cpi!` would survive truncation at about
+//! 2,700 CU per event, a self-CPI plus a PDA signature; see BENCHMARKS.md.)
 use anchor_lang::prelude::*;
 
 #[event]
@@ -86,9 +93,11 @@ pub struct RentalOpened {
     pub renter: Pubkey,
     pub provider: Pubkey,
     pub mint: Pubkey,
+    pub rental_id: u64,
     pub deposited: u64,
     pub price_per_hour: u64,
     pub fee_bps: u16,
+    pub heartbeat_interval_secs: u32,
     pub opened_at: i64,
 }
 
@@ -105,6 +114,8 @@ pub struct RentalActivated {
     pub rental: Pubkey,
     pub activated_at: i64,
     pub end_at: i64,
+    /// Length of the sealed access blob stored in the rental's access account.
+    pub sealed_len: u16,
 }
 
 #[event]
@@ -115,12 +126,18 @@ pub struct RentalCancelled {
     /// True when the provider declined, false when the renter (or a crank) cancelled.
     pub declined: bool,
     pub no_show: bool,
+    /// Tokens sent to the vault by others, returned to the renter with the refund.
+    pub swept: u64,
+    /// Part of the refund (and sweep) held in the vault because the renter's account could not receive.
+    pub renter_owed: u64,
 }
 
 #[event]
 pub struct HeartbeatRecorded {
     pub rental: Pubkey,
     pub at: i64,
+    /// False when this heartbeat did not extend the SLA (same second as the last one).
+    pub counted: bool,
 }
 
 #[event]
@@ -130,6 +147,9 @@ pub struct Claimed {
     pub fee_amount: u64,
     pub provider_paid: u64,
     pub fee_paid: u64,
+    /// Held in the vault for a payee whose account could not receive (totals after this claim).
+    pub provider_owed: u64,
+    pub fee_owed: u64,
     pub at: i64,
 }
 
@@ -144,14 +164,25 @@ pub enum SettleReason {
 #[event]
 pub struct RentalSettled {
     pub rental: Pubkey,
+    pub renter: Pubkey,
+    pub provider: Pubkey,
+    pub mint: Pubkey,
     pub reason: SettleReason,
     pub billed_seconds: u64,
+    /// Allotted by this settlement (the "paid now" figures).
     pub provider_amount: u64,
     pub fee_amount: u64,
     pub refund_amount: u64,
+    /// Totals over the whole rental.
     pub provider_paid: u64,
     pub fee_paid: u64,
     pub refunded: u64,
+    /// Tokens sent to the vault by others, returned to the renter.
+    pub swept: u64,
+    /// Held in the vault for payees whose accounts could not receive; each withdraws later.
+    pub provider_owed: u64,
+    pub fee_owed: u64,
+    pub renter_owed: u64,
     pub ended_at: i64,
 }
 
@@ -162,11 +193,44 @@ pub struct DisputeOpened {
     pub reason_code: u8,
     pub locked: u64,
     pub refund_amount: u64,
+    pub renter_owed: u64,
     pub at: i64,
 }
 
+/// A payee took out what was held for it after its account could not receive.
+#[event]
+pub struct Withdrawn {
+    pub rental: Pubkey,
+    /// The renter, the provider or the treasury wallet (one wallet may hold several roles).
+    pub payee: Pubkey,
+    pub to: Pubkey,
+    pub amount: u64,
+    /// True when this withdrawal emptied and closed the vault.
+    pub vault_closed: bool,
+}
+
+/// The rental's complete final ledger, emitted in the renter's own closing transaction, so
+/// receipts survive the account's closing even if other transactions' logs were truncated.
 #[event]
 pub struct RentalClosed {
     pub rental: Pubkey,
+    pub listing: Pubkey,
+    pub renter: Pubkey,
+    pub provider: Pubkey,
+    pub mint: Pubkey,
+    pub rental_id: u64,
+    /// Settled or Cancelled.
+    pub settled: bool,
+    pub price_per_hour: u64,
+    pub fee_bps: u16,
+    pub deposited: u64,
+    pub provider_paid: u64,
+    pub fee_paid: u64,
+    pub refunded: u64,
+    pub billed_seconds: u64,
+    pub opened_at: i64,
+    pub activated_at: i64,
+    pub ended_at: i64,
+    /// 1-5, or 0 when not rated.
     pub rating: u8,
 }

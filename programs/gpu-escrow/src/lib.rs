@@ -13,6 +13,7 @@ use solana_compiler_builtins as _;
 use anchor_lang::prelude::*;
 
 pub mod bpf_libcalls;
+pub mod create;
 pub mod errors;
 pub mod events;
 pub mod instructions;
@@ -91,9 +92,8 @@ pub mod gpu_escrow {
         EndUnactivated::decline(ctx)
     }
 
-    #[access_control(ctx.accounts.validate())]
-    pub fn activate_rental(ctx: Context<ActivateRental>) -> Result<()> {
-        ActivateRental::handle(ctx)
+    pub fn activate_rental(ctx: Context<ActivateRental>, sealed: Vec<u8>) -> Result<()> {
+        ActivateRental::handle(ctx, sealed)
     }
 
     pub fn heartbeat(ctx: Context<Heartbeat>) -> Result<()> {
@@ -106,9 +106,9 @@ pub mod gpu_escrow {
     }
 
     // ---- renter
-    #[access_control(ctx.accounts.validate(deposit))]
-    pub fn open_rental(ctx: Context<OpenRental>, rental_id: u64, deposit: u64) -> Result<()> {
-        OpenRental::handle(ctx, rental_id, deposit)
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn open_rental(ctx: Context<OpenRental>, args: OpenRentalArgs) -> Result<()> {
+        OpenRental::handle(ctx, args)
     }
 
     pub fn top_up(ctx: Context<TopUp>, amount: u64) -> Result<()> {
@@ -136,6 +136,12 @@ pub mod gpu_escrow {
     #[access_control(ctx.accounts.validate())]
     pub fn open_dispute(ctx: Context<OpenDispute>, reason_code: u8) -> Result<()> {
         OpenDispute::handle(ctx, reason_code)
+    }
+
+    /// A payee takes out what was held for it because its token account could not receive.
+    #[access_control(ctx.accounts.validate())]
+    pub fn withdraw_owed(ctx: Context<WithdrawOwed>) -> Result<()> {
+        WithdrawOwed::handle(ctx)
     }
 
     // ---- arbiter / crank

@@ -16,6 +16,8 @@ pub enum MathError {
     ZeroPrice,
     /// Recorded payouts exceed what the totals allow: the ledger is inconsistent.
     LedgerInconsistent,
+    /// A fee above 10 000 bps (100 %) would take more than the amount it is taken from.
+    InvalidFee,
 }
 
 pub type MathResult<T> = Result<T, MathError>;
@@ -40,6 +42,9 @@ impl Fee {
 
     /// Splits a gross amount into (provider's share, platform fee).
     pub fn split(&self, gross: u64) -> MathResult<Split> {
+        if self.basis_points as u64 > BPS_DENOMINATOR {
+            return Err(MathError::InvalidFee);
+        }
         let fee = self.of(gross)?;
         Ok(Split { provider: gross - fee, fee })
     }
@@ -191,6 +196,20 @@ impl Meter {
         Ok(self.settle_at(t)?.refund)
     }
 
+    /// An arbiter's award out of a dispute's `locked` sum: `provider_amount` is added to the
+    /// provider side's gross and the fee is taken on the cumulative total, exactly as a stop
+    /// would; the rest of `locked` goes back to the renter.
+    pub fn award(&self, locked: u64, provider_amount: u64, billable_seconds: u64) -> MathResult<Settlement> {
+        let refund = locked.checked_sub(provider_amount).ok_or(MathError::Overflow)?;
+        let earned = self
+            .provider_paid
+            .checked_add(self.fee_paid)
+            .and_then(|e| e.checked_add(provider_amount))
+            .ok_or(MathError::Overflow)?;
+        let unpaid = self.unpaid(earned)?;
+        Ok(Settlement { billable_seconds, earned, provider_delta: unpaid.provider, fee_delta: unpaid.fee, refund })
+    }
+
     /// Seconds of paid time left at `t` (0 once billing has stopped).
     pub fn remaining_seconds(&self, t: i64) -> u64 {
         let stop = self.billing_stops_at();
@@ -200,20 +219,6 @@ impl Meter {
             (stop as i128 - t.max(self.activated_at) as i128) as u64
         }
     }
-}
-
-/// Splits an arbiter's award of `provider_amount` out of `locked`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct DisputeAward {
-    pub provider: u64,
-    pub fee: u64,
-    pub renter: u64,
-}
-
-pub fn dispute_award(locked: u64, provider_amount: u64, fee_bps: u16) -> MathResult<DisputeAward> {
-    let renter = locked.checked_sub(provider_amount).ok_or(MathError::Overflow)?;
-    let split = Fee::new(fee_bps).split(provider_amount)?;
-    Ok(DisputeAward { provider: split.provider, fee: split.fee, renter })
 }
 
 /// Renter's quote for `seconds` of use: the deposit, and how it splits if fully used.
@@ -339,10 +344,37 @@ mod tests {
     }
 
     #[test]
-    fn dispute_award_splits_locked_amount() {
-        let a = dispute_award(1_000, 600, 500).unwrap();
-        assert_eq!(a, DisputeAward { provider: 570, fee: 30, renter: 400 });
-        assert_eq!(dispute_award(10, 11, 0), Err(MathError::Overflow));
+    fn dispute_award_takes_the_fee_on_the_cumulative_total() {
+        let mut m = meter(3_600, 10_000, 500);
+        m.provider_paid = 95; // a claim of 100 gross: 95 + fee 5
+        m.fee_paid = 5;
+        let a = m.award(1_000, 600, 700).unwrap();
+        // Cumulative gross 700: fee 35 in all, 30 of it still due; provider 665 in all.
+        assert_eq!((a.provider_delta, a.fee_delta, a.refund, a.earned), (570, 30, 400, 700));
+        assert_eq!(m.award(10, 11, 0), Err(MathError::Overflow));
+    }
+
+    #[test]
+    fn an_expired_dispute_pays_exactly_what_a_stop_at_that_moment_would() {
+        // Fee 137 bps on awkward amounts: awarding each slice separately would round twice.
+        let base = meter(1_234_567, 9_876_543, 137);
+        for (claim_at, dispute_at) in [(1_000 + 7, 1_000 + 13), (1_000 + 101, 1_000 + 3_333), (1_000, 1_000 + 1)] {
+            let mut m = base;
+            let c = m.claim_at(claim_at).unwrap();
+            m.provider_paid += c.provider_delta;
+            m.fee_paid += c.fee_delta;
+            let stop = m.settle_at(dispute_at).unwrap();
+            let locked = m.locked_at(dispute_at).unwrap();
+            let award = m.award(locked, locked, stop.billable_seconds).unwrap();
+            assert_eq!((award.provider_delta, award.fee_delta), (stop.provider_delta, stop.fee_delta));
+        }
+    }
+
+    #[test]
+    fn a_fee_above_100_percent_is_an_error_not_a_panic() {
+        assert_eq!(Fee::new(10_001).split(100), Err(MathError::InvalidFee));
+        assert_eq!(quote_seconds(3_600, 60, u16::MAX), Err(MathError::InvalidFee));
+        assert_eq!(Fee::new(10_000).split(100).unwrap(), Split { provider: 0, fee: 100 });
     }
 
     #[test]

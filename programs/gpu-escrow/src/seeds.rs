@@ -6,3 +6,4 @@ pub const PROVIDER: &[u8] = b"provider";
 pub const LISTING: &[u8] = b"listing";
 pub const RENTAL: &[u8] = b"rental";
 pub const VAULT: &[u8] = b"vault";
+pub const ACCESS: &[u8] = b"access";

@@ -15,9 +15,11 @@ fn main() {
         "create_listing",
         cu(m.env.send1(ix::create_listing(&p.pubkey(), 1, &m.mint, listing_params(3_600_000)), &p)),
     ));
-    rows.push(("open_rental", cu(m.open(1, 3_600_000))));
-    rows.push(("activate_rental", cu(m.activate(1))));
-    let k = m.keys(1);
+    let req = m.open_request(3_600_000);
+    let renter = m.renter.insecure_clone();
+    rows.push(("open_rental", cu(m.env.send1(ix::open_rental(&req), &renter))));
+    let k = m.keys(req.rental_id);
+    rows.push(("activate_rental", cu(m.activate(&k))));
     m.env.advance(100);
     rows.push(("claim", cu(m.claim(&k))));
     let r = m.renter.insecure_clone();
@@ -27,12 +29,12 @@ fn main() {
     rows.push(("stop_rental", cu(m.env.send1(ix::stop_rental(&r.pubkey(), &k, &treasury), &r))));
     rows.push(("close_rental", cu(m.env.send1(ix::close_rental(&k, Some(5)), &r))));
 
-    let k2 = m.running(2, 600_000);
+    let k2 = m.running(600_000);
     m.env.advance(10);
     rows.push(("open_dispute", cu(m.env.send1(ix::open_dispute(&r.pubkey(), &k2, 1), &r))));
     let arb = m.env.arbiter.insecure_clone();
     rows.push(("resolve_dispute", cu(m.env.send1(ix::resolve_dispute(&arb.pubkey(), &k2, &treasury, 5_000), &arb))));
-    let k3 = m.running(3, 600_000);
+    let k3 = m.running(600_000);
     m.env.advance(600);
     rows.push(("finalize_rental", cu(m.env.send1(ix::finalize_rental(&r.pubkey(), &k3, &treasury), &r))));
     let payer = m.env.admin.insecure_clone();

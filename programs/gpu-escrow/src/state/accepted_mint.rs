@@ -9,3 +9,18 @@ pub struct AcceptedMint {
     pub decimals: u8,
     pub bump: u8,
 }
+
+impl AcceptedMint {
+    /// The live entry accepting `mint`, if `info` is one. An AcceptedMint is only ever
+    /// created by `add_mint` at the PDA of the mint it stores, so a program-owned account of
+    /// this type storing `mint` is that PDA. A removed mint leaves no such account, which the
+    /// callers report as `MintNotAccepted` rather than a generic account-loading error.
+    pub fn load(info: &AccountInfo, mint: &Pubkey) -> Option<AcceptedMint> {
+        if info.owner != &crate::ID {
+            return None;
+        }
+        let data = info.try_borrow_data().ok()?;
+        let mut bytes: &[u8] = &data;
+        AcceptedMint::try_deserialize(&mut bytes).ok().filter(|a| a.mint == *mint)
+    }
+}

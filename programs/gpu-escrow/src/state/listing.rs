@@ -26,6 +26,9 @@ pub struct Listing {
     pub active_rentals: u16,
     pub paused: bool,
     pub bump: u8,
+    /// The next rental's id. Rental addresses derive from (listing, id) and ids never repeat,
+    /// so a closed rental's address can never hold a second escrow.
+    pub rentals_opened: u64,
 }
 
 impl Listing {

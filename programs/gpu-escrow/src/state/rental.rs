@@ -19,6 +19,11 @@ pub enum RentalState {
 
 /// One rental's escrow. Terms are snapshotted at open, so later listing or config changes
 /// never alter a running rental.
+///
+/// `provider_paid`, `fee_paid` and `refunded` are what the settlement rules have allotted to
+/// each party (the settlement math works on these totals). A payee whose token account could
+/// not receive at that moment keeps its share in the vault, recorded in its `*_owed` field,
+/// until it withdraws; so one party's broken account never blocks another party's payout.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Rental {
@@ -49,6 +54,10 @@ pub struct Rental {
     pub dispute_reason: u8,
     pub dispute_opened_at: i64,
     pub dispute_locked: u64,
+    pub provider_owed: u64,
+    pub fee_owed: u64,
+    /// Refunds (and any surplus sent to the vault) the renter's account could not take.
+    pub renter_owed: u64,
     pub bump: u8,
     pub vault_bump: u8,
 }
@@ -73,15 +82,34 @@ impl Rental {
         }
     }
 
+    /// Only rentals that billed at least this long may be rated, so a rating costs real
+    /// rental time (and its platform fee), not just transaction fees.
+    pub const MIN_RATED_BILLED_SECS: u64 = 600;
+
     pub fn is_party(&self, key: &Pubkey) -> bool {
         *key == self.renter || *key == self.provider
+    }
+
+    /// Settled or Cancelled: no more billing, only withdrawals of owed funds and closing.
+    pub fn is_ended(&self) -> bool {
+        matches!(self.state, RentalState::Settled | RentalState::Cancelled)
+    }
+
+    /// Tokens in the vault that belong to a party whose account could not receive them.
+    pub fn owed_total(&self) -> Option<u64> {
+        self.provider_owed.checked_add(self.fee_owed)?.checked_add(self.renter_owed)
+    }
+
+    /// The moment after which the provider may no longer activate (and anyone may cancel).
+    pub fn activation_deadline(&self) -> i64 {
+        self.opened_at.saturating_add(self.activation_timeout_secs as i64)
     }
 
     /// Runs `f` with the rental PDA's signer seeds (the vault's authority).
     pub fn with_signer<R>(&self, f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
         let id = self.rental_id.to_le_bytes();
         let bump = [self.bump];
-        let seeds: &[&[u8]] = &[seeds::RENTAL, self.listing.as_ref(), self.renter.as_ref(), &id, &bump];
+        let seeds: &[&[u8]] = &[seeds::RENTAL, self.listing.as_ref(), &id, &bump];
         f(&[seeds])
     }
 }

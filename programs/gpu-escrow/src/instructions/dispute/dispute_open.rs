@@ -6,7 +6,7 @@ use crate::events::DisputeOpened;
 use crate::instructions::now;
 use crate::seeds;
 use crate::state::{Provider, Rental, RentalState};
-use crate::token::pay_from_vault;
+use crate::token::Vault;
 
 /// Either party contests an Active rental. Accrual stops now; the not-yet-earned remainder
 /// goes back to the renter at once, and only earned-but-unclaimed funds stay locked.
@@ -21,8 +21,10 @@ pub struct OpenDispute<'info> {
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(mut, token::mint = mint, token::authority = rental.renter, token::token_program = token_program)]
-    pub renter_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: the refund is paid only if this is the renter's live account for the mint;
+    /// otherwise it stays held in the vault for the renter (`token::can_receive`).
+    #[account(mut)]
+    pub renter_token: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
@@ -33,19 +35,22 @@ impl OpenDispute<'_> {
         Ok(())
     }
 
-    pub fn handle(mut ctx: Context<Self>, reason_code: u8) -> Result<()> {
+    pub fn handle(ctx: Context<Self>, reason_code: u8) -> Result<()> {
         let t = now()?;
-        let a = &mut ctx.accounts;
+        let a = ctx.accounts;
         let meter = a.rental.meter();
         let s = meter.settle_at(t)?;
         let locked = meter.locked_at(t)?;
-        let rental_info = a.rental.to_account_info();
+        let (renter, mut renter_owed) = (a.rental.renter, a.rental.renter_owed);
+        let authority = a.rental.to_account_info();
         a.rental.with_signer(|signer| {
-            pay_from_vault(&a.token_program, &a.vault, &a.mint, &a.renter_token, rental_info, signer, s.refund)
+            let v = Vault { token_program: &a.token_program, vault: &a.vault, mint: &a.mint, authority, signer };
+            v.pay_share(&a.renter_token, &renter, s.refund, &mut renter_owed)
         })?;
         let caller = a.caller.key();
         let r = &mut a.rental;
         r.refunded = r.refunded.checked_add(s.refund).ok_or(EscrowError::AmountOverflow)?;
+        r.renter_owed = renter_owed;
         r.state = RentalState::Disputed;
         r.billed_seconds = s.billable_seconds;
         r.dispute_opened_by = caller;
@@ -56,7 +61,15 @@ impl OpenDispute<'_> {
             let p = &mut a.provider_profile;
             p.disputes_against = p.disputes_against.saturating_add(1);
         }
-        emit!(DisputeOpened { rental: r.key(), by: caller, reason_code, locked, refund_amount: s.refund, at: t });
+        emit!(DisputeOpened {
+            rental: r.key(),
+            by: caller,
+            reason_code,
+            locked,
+            refund_amount: s.refund,
+            renter_owed,
+            at: t,
+        });
         Ok(())
     }
 }

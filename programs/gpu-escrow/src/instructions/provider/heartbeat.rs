@@ -7,7 +7,8 @@ use crate::seeds;
 use crate::state::{Provider, Rental, RentalState};
 
 /// Proof of service for SLA listings. One instruction per rental; clients pack many rentals
-/// into one transaction (see the SDK's batch builders).
+/// into one transaction (see the SDK's batch builders). Only heartbeats that move the SLA
+/// forward count towards the provider's reputation; a repeat in the same second is a no-op.
 #[derive(Accounts)]
 pub struct Heartbeat<'info> {
     pub provider: Signer<'info>,
@@ -20,6 +21,7 @@ pub struct Heartbeat<'info> {
 impl Heartbeat<'_> {
     pub fn validate(&self, t: i64) -> Result<()> {
         require!(self.rental.state == RentalState::Active, EscrowError::RentalNotActive);
+        require!(self.rental.heartbeat_interval_secs > 0, EscrowError::NoHeartbeatSla);
         require!(t < self.rental.end_at, EscrowError::RentalExpired);
         // A late heartbeat must not revive billing for the gap it missed.
         if let Some(cut) = self.rental.meter().sla_cut() {
@@ -31,10 +33,13 @@ impl Heartbeat<'_> {
     pub fn handle(ctx: Context<Self>) -> Result<()> {
         let t = now()?;
         ctx.accounts.validate(t)?;
-        ctx.accounts.rental.last_heartbeat = t;
-        let p = &mut ctx.accounts.provider_profile;
-        p.heartbeats = p.heartbeats.saturating_add(1);
-        emit!(HeartbeatRecorded { rental: ctx.accounts.rental.key(), at: t });
+        let counted = t > ctx.accounts.rental.last_heartbeat;
+        if counted {
+            ctx.accounts.rental.last_heartbeat = t;
+            let p = &mut ctx.accounts.provider_profile;
+            p.heartbeats = p.heartbeats.saturating_add(1);
+        }
+        emit!(HeartbeatRecorded { rental: ctx.accounts.rental.key(), at: t, counted });
         Ok(())
     }
 }

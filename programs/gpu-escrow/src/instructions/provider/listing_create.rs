@@ -13,8 +13,11 @@ pub struct CreateListing<'info> {
     pub config: Account<'info, Config>,
     #[account(mut, seeds = [seeds::PROVIDER, authority.key().as_ref()], bump = provider.bump)]
     pub provider: Account<'info, Provider>,
-    #[account(seeds = [seeds::ACCEPTED_MINT, accepted_mint.mint.as_ref()], bump = accepted_mint.bump)]
-    pub accepted_mint: Account<'info, AcceptedMint>,
+    /// CHECK: only its address is used, as the listing's payment token; it must be accepted.
+    pub mint: UncheckedAccount<'info>,
+    /// CHECK: must be the live AcceptedMint entry for `mint` (see `AcceptedMint::load`).
+    #[account(constraint = AcceptedMint::load(&accepted_mint, &mint.key()).is_some() @ EscrowError::MintNotAccepted)]
+    pub accepted_mint: UncheckedAccount<'info>,
     #[account(init, payer = authority, space = 8 + Listing::INIT_SPACE,
         seeds = [seeds::LISTING, authority.key().as_ref(), &provider.listings_created.to_le_bytes()], bump)]
     pub listing: Account<'info, Listing>,
@@ -42,7 +45,7 @@ impl CreateListing<'_> {
         a.listing.set_inner(Listing {
             provider: a.authority.key(),
             listing_id,
-            mint: a.accepted_mint.mint,
+            mint: a.mint.key(),
             price_per_hour: params.price_per_hour,
             gpu_model: params.gpu_model,
             region: params.region,
@@ -58,6 +61,7 @@ impl CreateListing<'_> {
             active_rentals: 0,
             paused: false,
             bump: ctx.bumps.listing,
+            rentals_opened: 0,
         });
         emit!(ListingCreated {
             listing: a.listing.key(),

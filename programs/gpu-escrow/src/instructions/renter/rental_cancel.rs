@@ -1,12 +1,13 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
+
 use crate::errors::EscrowError;
 use crate::events::RentalCancelled;
 use crate::instructions::now;
 use crate::seeds;
 use crate::state::{Listing, Provider, Rental, RentalState};
-use crate::token::{pay_from_vault, sweep_and_close};
+use crate::token::Vault;
 
 /// Ends a rental that was never activated, refunding the whole deposit. Used by
 /// `cancel_rental` (the renter any time; anyone after the activation timeout, so no escrow
@@ -27,14 +28,16 @@ pub struct EndUnactivated<'info> {
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(mut, token::mint = mint, token::authority = rental.renter, token::token_program = token_program)]
-    pub renter_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: refunded only if this is the renter's live account for the mint; otherwise the
+    /// refund stays held in the vault for the renter (`token::can_receive`).
+    #[account(mut)]
+    pub renter_token: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
 impl EndUnactivated<'_> {
     fn timed_out(&self, t: i64) -> bool {
-        t >= self.rental.opened_at.saturating_add(self.rental.activation_timeout_secs as i64)
+        t >= self.rental.activation_deadline()
     }
 
     pub fn validate_cancel(&self, t: i64) -> Result<()> {
@@ -66,35 +69,39 @@ impl EndUnactivated<'_> {
         ctx.accounts.refund_all(t, true, false)
     }
 
+    /// Refunds the whole deposit (and anything others sent to the vault) to the renter, or
+    /// holds it for the renter if its account cannot receive; closes the vault when empty.
     fn refund_all(&mut self, t: i64, declined: bool, no_show: bool) -> Result<()> {
         let amount = self.rental.deposited;
-        let rental_info = self.rental.to_account_info();
-        self.rental.with_signer(|signer| {
-            pay_from_vault(
-                &self.token_program,
-                &self.vault,
-                &self.mint,
-                &self.renter_token,
-                rental_info.clone(),
-                signer,
-                amount,
-            )?;
-            sweep_and_close(
-                &self.token_program,
-                &mut self.vault,
-                &self.mint,
-                &self.renter_token,
-                self.renter.to_account_info(),
-                rental_info,
-                signer,
-            )
+        let renter = self.rental.renter;
+        let held = self.vault.amount;
+        let swept = held.checked_sub(amount).ok_or(EscrowError::LedgerInconsistent)?;
+        let mut renter_owed = 0;
+        let authority = self.rental.to_account_info();
+        let renter_info = self.renter.to_account_info();
+        self.rental.with_signer(|signer| -> Result<()> {
+            let v = Vault { token_program: &self.token_program, vault: &self.vault, mint: &self.mint, authority, signer };
+            v.pay_share(&self.renter_token, &renter, held, &mut renter_owed)?;
+            if renter_owed == 0 {
+                v.close(renter_info)?;
+            }
+            Ok(())
         })?;
         let r = &mut self.rental;
         r.refunded = r.refunded.checked_add(amount).ok_or(EscrowError::AmountOverflow)?;
+        r.renter_owed = renter_owed;
         r.state = RentalState::Cancelled;
         r.ended_at = t;
         self.listing.active_rentals = self.listing.active_rentals.saturating_sub(1);
-        emit!(RentalCancelled { rental: r.key(), by: self.caller.key(), refunded: amount, declined, no_show });
+        emit!(RentalCancelled {
+            rental: r.key(),
+            by: self.caller.key(),
+            refunded: amount,
+            declined,
+            no_show,
+            swept,
+            renter_owed,
+        });
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use crate::instructions::renter::rental_open::check_duration;
 use crate::math;
 use crate::seeds;
 use crate::state::{Config, Rental, RentalState};
-use crate::token::deposit_to_vault;
+use crate::token::{deposit_to_vault, token_amount};
 
 /// Adds funds and extends the paid-through time. Refused once the paid time has run out,
 /// so a top-up can never buy back seconds that were already unpaid.
@@ -38,7 +38,7 @@ impl TopUp<'_> {
             RentalState::Active => {
                 require!(t < r.meter().billing_stops_at(), EscrowError::RentalExpired);
             }
-            _ => return err!(EscrowError::RentalNotActive),
+            _ => return err!(EscrowError::RentalNotOpen),
         }
         let total = r.deposited.checked_add(amount).ok_or(EscrowError::AmountOverflow)?;
         check_duration(total, r.price_per_hour, 1, r.max_rental_secs)
@@ -49,9 +49,10 @@ impl TopUp<'_> {
         ctx.accounts.validate(amount, t)?;
         let a = &mut ctx.accounts;
         let before = a.vault.amount;
-        deposit_to_vault(&a.token_program, &a.renter_token, &a.mint, &a.vault, a.renter.to_account_info(), amount)?;
-        a.vault.reload()?;
-        let received = a.vault.amount.checked_sub(before).ok_or(EscrowError::LedgerInconsistent)?;
+        let vault = a.vault.to_account_info();
+        deposit_to_vault(&a.token_program, &a.renter_token, &a.mint, vault.clone(), a.renter.to_account_info(), amount)?;
+        // Record what the vault actually received, not what was asked for.
+        let received = token_amount(&vault)?.checked_sub(before).ok_or(EscrowError::LedgerInconsistent)?;
         let r = &mut a.rental;
         r.deposited = r.deposited.checked_add(received).ok_or(EscrowError::AmountOverflow)?;
         if r.state == RentalState::Active {

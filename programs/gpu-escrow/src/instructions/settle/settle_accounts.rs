@@ -6,10 +6,15 @@ use crate::events::{RentalSettled, SettleReason};
 use crate::math::Settlement;
 use crate::seeds;
 use crate::state::{Config, Listing, Provider, Rental, RentalState};
-use crate::token::{pay_from_vault, sweep_and_close};
+use crate::token::Vault;
 
 /// Everything a final payout touches: the three payees, the vault, and the counters on the
 /// listing and provider. Shared by stop, finalize and both dispute resolutions.
+///
+/// Payee token accounts are not required to be able to receive: whatever state one party's
+/// account is in (frozen by the issuer, closed, requiring memos, or simply the wrong account
+/// passed), the other parties are paid in this same instruction and that party's share stays
+/// in the vault until it withdraws (`withdraw_owed`).
 #[derive(Accounts)]
 pub struct Settle<'info> {
     pub caller: Signer<'info>,
@@ -28,64 +33,57 @@ pub struct Settle<'info> {
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
-    #[account(mut, token::mint = mint, token::authority = rental.renter, token::token_program = token_program)]
-    pub renter_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(mut, token::mint = mint, token::authority = rental.provider, token::token_program = token_program)]
-    pub provider_token: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// `dup`: the treasury may be the renter's or provider's own wallet; settlement must still work.
-    #[account(mut, dup, token::mint = mint, token::authority = config.treasury, token::token_program = token_program)]
-    pub treasury_token: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: paid only if it is the renter's live account for this mint (`token::can_receive`).
+    #[account(mut)]
+    pub renter_token: UncheckedAccount<'info>,
+    /// CHECK: paid only if it is the provider's live account for this mint.
+    #[account(mut)]
+    pub provider_token: UncheckedAccount<'info>,
+    /// CHECK: paid only if it is the config treasury's live account for this mint (it may be
+    /// the same account as a party's, when the treasury is a party's wallet).
+    #[account(mut)]
+    pub treasury_token: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
 impl Settle<'_> {
-    /// Pays the provider and fee deltas and the renter's refund, closes the vault, marks the
-    /// rental Settled at `ended_at` and releases the listing slot, all in one instruction.
+    /// Pays the provider and fee deltas and the renter's refund (plus anything sent to the
+    /// vault by others), each to its payee or held for it, closes the vault once nothing is
+    /// held, marks the rental Settled at `ended_at` and releases the listing slot.
     pub fn payout_and_close(&mut self, s: Settlement, ended_at: i64, reason: SettleReason) -> Result<()> {
-        let rental_info = self.rental.to_account_info();
-        self.rental.with_signer(|signer| {
-            pay_from_vault(
-                &self.token_program,
-                &self.vault,
-                &self.mint,
-                &self.provider_token,
-                rental_info.clone(),
-                signer,
-                s.provider_delta,
-            )?;
-            pay_from_vault(
-                &self.token_program,
-                &self.vault,
-                &self.mint,
-                &self.treasury_token,
-                rental_info.clone(),
-                signer,
-                s.fee_delta,
-            )?;
-            pay_from_vault(
-                &self.token_program,
-                &self.vault,
-                &self.mint,
-                &self.renter_token,
-                rental_info.clone(),
-                signer,
-                s.refund,
-            )?;
-            sweep_and_close(
-                &self.token_program,
-                &mut self.vault,
-                &self.mint,
-                &self.renter_token,
-                self.renter.to_account_info(),
-                rental_info,
-                signer,
-            )
+        let r = &self.rental;
+        let (renter, provider, treasury) = (r.renter, r.provider, self.config.treasury);
+        let (mut provider_owed, mut fee_owed, mut renter_owed) = (r.provider_owed, r.fee_owed, r.renter_owed);
+        // The vault holds what is not yet allotted plus what is held for payees; anything
+        // beyond that was sent by someone else and belongs to the renter.
+        let unallotted = r
+            .deposited
+            .checked_sub(r.provider_paid)
+            .and_then(|v| v.checked_sub(r.fee_paid))
+            .and_then(|v| v.checked_sub(r.refunded))
+            .ok_or(EscrowError::LedgerInconsistent)?;
+        let accounted = r.owed_total().and_then(|o| o.checked_add(unallotted)).ok_or(EscrowError::AmountOverflow)?;
+        let swept = self.vault.amount.checked_sub(accounted).ok_or(EscrowError::LedgerInconsistent)?;
+        let to_renter = s.refund.checked_add(swept).ok_or(EscrowError::AmountOverflow)?;
+
+        let authority = self.rental.to_account_info();
+        let renter_info = self.renter.to_account_info();
+        self.rental.with_signer(|signer| -> Result<()> {
+            let v = Vault { token_program: &self.token_program, vault: &self.vault, mint: &self.mint, authority, signer };
+            v.pay_share(&self.provider_token, &provider, s.provider_delta, &mut provider_owed)?;
+            v.pay_share(&self.treasury_token, &treasury, s.fee_delta, &mut fee_owed)?;
+            v.pay_share(&self.renter_token, &renter, to_renter, &mut renter_owed)?;
+            if provider_owed == 0 && fee_owed == 0 && renter_owed == 0 {
+                v.close(renter_info)?;
+            }
+            Ok(())
         })?;
 
         let r = &mut self.rental;
         r.provider_paid = r.provider_paid.checked_add(s.provider_delta).ok_or(EscrowError::AmountOverflow)?;
         r.fee_paid = r.fee_paid.checked_add(s.fee_delta).ok_or(EscrowError::AmountOverflow)?;
         r.refunded = r.refunded.checked_add(s.refund).ok_or(EscrowError::AmountOverflow)?;
+        (r.provider_owed, r.fee_owed, r.renter_owed) = (provider_owed, fee_owed, renter_owed);
         r.state = RentalState::Settled;
         r.ended_at = ended_at;
         r.billed_seconds = s.billable_seconds;
@@ -101,6 +99,9 @@ impl Settle<'_> {
 
         emit!(RentalSettled {
             rental: r.key(),
+            renter,
+            provider,
+            mint: r.mint,
             reason,
             billed_seconds: s.billable_seconds,
             provider_amount: s.provider_delta,
@@ -109,6 +110,10 @@ impl Settle<'_> {
             provider_paid: r.provider_paid,
             fee_paid: r.fee_paid,
             refunded: r.refunded,
+            swept,
+            provider_owed,
+            fee_owed,
+            renter_owed,
             ended_at,
         });
         Ok(())

@@ -1,0 +1,302 @@
+//! Sealed access: how a provider hands the renter the connection details of the machine so
+//! that only the renter can read them and the renter can tell they came from the provider.
+//!
+//! - The renter's recipient key is an X25519 key derived from its wallet's ed25519 seed with
+//!   HKDF-SHA256 under a label of its own ([`AccessKey::from_wallet`]), so the renter needs no
+//!   new secret, and the signing key is never reused as an encryption key. Its public half is
+//!   published in the rental's access account when the rental is opened (the renter signs
+//!   that transaction, so nobody can substitute another key).
+//! - The provider signs `label ‖ rental ‖ recipient ‖ details` with its wallet key and seals
+//!   `signature ‖ details` to the recipient with a libsodium-compatible sealed box
+//!   (`crypto_box_seal`: ephemeral X25519 + XSalsa20-Poly1305, from the RustCrypto
+//!   `crypto_box` crate). Anyone holding every transaction sees only ciphertext; a tampered
+//!   blob fails authentication; a blob copied from another rental or sealed by anyone but the
+//!   rental's provider fails the signature check.
+use crypto_box::aead::OsRng;
+use crypto_box::{PublicKey, SecretKey};
+use serde::{Deserialize, Serialize};
+use solana_keypair::Keypair;
+use solana_signature::Signature;
+use solana_signer::Signer;
+
+use anchor_lang::prelude::Pubkey;
+pub use gpu_escrow::state::{SEALED_MAX, SSH_KEY_MAX};
+
+/// Version byte at the start of every sealed blob.
+const VERSION: u8 = 1;
+const SIGN_LABEL: &[u8] = b"gpu-escrow/access/v1";
+const KEY_LABEL: &[u8] = b"gpu-escrow/access-key/v1";
+/// Version byte + sealed box overhead (ephemeral key and tag) + the provider's signature.
+pub const OVERHEAD: usize = 1 + crypto_box::SEALBYTES + 64;
+
+/// How to reach the machine: what the provider's provision command prints as JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The server's host key as in known_hosts, e.g. `ssh-ed25519 AAAA…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_key: Option<String>,
+    /// The host key's fingerprint, e.g. `SHA256:…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_key_fingerprint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// A web endpoint, e.g. a Jupyter URL with its token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ConnectionDetails {
+    /// At least a host (for SSH) or a URL must be given.
+    pub fn validate(&self) -> Result<(), AccessError> {
+        if self.host.as_deref().is_none_or(str::is_empty) && self.url.as_deref().is_none_or(str::is_empty) {
+            return Err(AccessError::Malformed("connection details need a `host` or a `url`".into()));
+        }
+        Ok(())
+    }
+
+    /// The command that connects, e.g. `ssh -p 2222 renter@203.0.113.7`.
+    pub fn ssh_command(&self) -> Option<String> {
+        let host = self.host.as_deref().filter(|h| !h.is_empty())?;
+        let target = match self.user.as_deref().filter(|u| !u.is_empty()) {
+            Some(u) => format!("{u}@{host}"),
+            None => host.to_string(),
+        };
+        Some(match self.port {
+            Some(p) if p != 22 => format!("ssh -p {p} {target}"),
+            _ => format!("ssh {target}"),
+        })
+    }
+
+    /// The line to add to `~/.ssh/known_hosts`, when the host key was given.
+    pub fn known_hosts_line(&self) -> Option<String> {
+        let host = self.host.as_deref().filter(|h| !h.is_empty())?;
+        let key = self.host_key.as_deref()?.trim();
+        Some(match self.port {
+            Some(p) if p != 22 => format!("[{host}]:{p} {key}"),
+            _ => format!("{host} {key}"),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    #[error("the provider has not delivered access details yet")]
+    NotDelivered,
+    #[error("this wallet's access key is not the one the rental was opened with; use the renter's keypair")]
+    WrongKey,
+    #[error("the sealed access details were tampered with or are not for this key (authentication failed)")]
+    Tampered,
+    #[error("the access details are not signed by this rental's provider")]
+    BadSignature,
+    #[error("the access details were sealed for rental {0}, not this one")]
+    WrongRental(String),
+    #[error("sealed access details use version {0}, which this client does not know; upgrade gpu-escrow")]
+    UnknownVersion(u8),
+    #[error("malformed access details: {0}")]
+    Malformed(String),
+    #[error("the sealed access details take {0} bytes; at most {SEALED_MAX} fit (shorten the note, token or host key)")]
+    TooLong(usize),
+}
+
+/// The renter's X25519 key for receiving access details.
+pub struct AccessKey(SecretKey);
+
+impl AccessKey {
+    /// Derived from the wallet's ed25519 seed (HKDF-SHA256 with this module's label).
+    pub fn from_wallet(wallet: &Keypair) -> Self {
+        let seed = &wallet.to_bytes()[..32];
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"gpu-escrow"), seed);
+        let mut okm = [0u8; 32];
+        hk.expand(KEY_LABEL, &mut okm).expect("32 bytes is a valid HKDF-SHA256 length");
+        AccessKey(SecretKey::from(okm))
+    }
+
+    /// The public half, published in the rental's access account.
+    pub fn recipient(&self) -> [u8; 32] {
+        *self.0.public_key().as_bytes()
+    }
+}
+
+fn signed_message(rental: &Pubkey, recipient: &[u8; 32], details_json: &[u8]) -> Vec<u8> {
+    let mut msg = Vec::with_capacity(SIGN_LABEL.len() + 64 + details_json.len());
+    msg.extend_from_slice(SIGN_LABEL);
+    msg.extend_from_slice(rental.as_ref());
+    msg.extend_from_slice(recipient);
+    msg.extend_from_slice(details_json);
+    msg
+}
+
+/// Provider side: seals `details` for `rental` to the renter's `recipient` key, signed by
+/// the provider's wallet. The result goes into `activate_rental`.
+pub fn seal(
+    details: &ConnectionDetails,
+    rental: &Pubkey,
+    recipient: &[u8; 32],
+    provider: &Keypair,
+) -> Result<Vec<u8>, AccessError> {
+    details.validate()?;
+    let json = serde_json::to_vec(details).map_err(|e| AccessError::Malformed(e.to_string()))?;
+    let len = OVERHEAD + json.len();
+    if len > SEALED_MAX {
+        return Err(AccessError::TooLong(len));
+    }
+    let signature = provider.sign_message(&signed_message(rental, recipient, &json));
+    let mut plaintext = Vec::with_capacity(64 + json.len());
+    plaintext.extend_from_slice(signature.as_ref());
+    plaintext.extend_from_slice(&json);
+    let sealed = PublicKey::from(*recipient).seal(&mut OsRng, &plaintext).map_err(|_| AccessError::Tampered)?;
+    let mut blob = Vec::with_capacity(len);
+    blob.push(VERSION);
+    blob.extend_from_slice(&sealed);
+    Ok(blob)
+}
+
+/// Renter side: opens a sealed blob with the renter's key, checks it was sealed for this
+/// rental and signed by its provider, and returns the connection details.
+pub fn open(
+    blob: &[u8],
+    rental: &Pubkey,
+    recipient: &[u8; 32],
+    provider: &Pubkey,
+    key: &AccessKey,
+) -> Result<ConnectionDetails, AccessError> {
+    let (&version, sealed) = blob.split_first().ok_or(AccessError::NotDelivered)?;
+    if version != VERSION {
+        return Err(AccessError::UnknownVersion(version));
+    }
+    if key.recipient() != *recipient {
+        return Err(AccessError::WrongKey);
+    }
+    let plaintext = key.0.unseal(sealed).map_err(|_| AccessError::Tampered)?;
+    if plaintext.len() < 64 {
+        return Err(AccessError::Malformed("too short".into()));
+    }
+    let (sig, json) = plaintext.split_at(64);
+    let signature = Signature::try_from(sig).map_err(|_| AccessError::Malformed("signature".into()))?;
+    if !signature.verify(provider.as_ref(), &signed_message(rental, recipient, json)) {
+        return Err(AccessError::BadSignature);
+    }
+    let details: ConnectionDetails = serde_json::from_slice(json).map_err(|e| AccessError::Malformed(e.to_string()))?;
+    details.validate()?;
+    Ok(details)
+}
+
+/// Normalises an SSH public key for publishing: the first `type base64` pair of the line,
+/// without the comment (which often names a person or machine and would be public forever).
+pub fn normalize_ssh_public_key(text: &str) -> Result<Vec<u8>, String> {
+    const TYPES: &[&str] = &[
+        "ssh-ed25519",
+        "ssh-rsa",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+    ];
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).ok_or("the file is empty")?;
+    let mut parts = line.split_whitespace();
+    let (kind, body) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    if !TYPES.contains(&kind) {
+        return Err(format!("`{kind}` is not an SSH public key type (expected e.g. ssh-ed25519); is this the .pub file?"));
+    }
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .map_err(|_| "the key's base64 body does not decode".to_string())?;
+    let key = format!("{kind} {body}").into_bytes();
+    if key.len() > SSH_KEY_MAX {
+        return Err(format!("the key is {} bytes; at most {SSH_KEY_MAX} fit: use an ed25519 key", key.len()));
+    }
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn details() -> ConnectionDetails {
+        ConnectionDetails {
+            host: Some("203.0.113.7".into()),
+            port: Some(2222),
+            user: Some("renter".into()),
+            host_key: Some("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeHostKeyForTests".into()),
+            url: Some("https://203.0.113.7:8888/?token=0123456789abcdef".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn only_the_renter_opens_what_the_provider_sealed() {
+        let (renter, provider, stranger) = (Keypair::new(), Keypair::new(), Keypair::new());
+        let rental = Pubkey::new_unique();
+        let key = AccessKey::from_wallet(&renter);
+        let recipient = key.recipient();
+        assert_eq!(AccessKey::from_wallet(&renter).recipient(), recipient, "deterministic from the wallet");
+        let blob = seal(&details(), &rental, &recipient, &provider).unwrap();
+        assert!(blob.len() <= SEALED_MAX);
+        let opened = open(&blob, &rental, &recipient, &provider.pubkey(), &key).unwrap();
+        assert_eq!(opened, details());
+        assert_eq!(opened.ssh_command().unwrap(), "ssh -p 2222 renter@203.0.113.7");
+        assert!(opened.known_hosts_line().unwrap().starts_with("[203.0.113.7]:2222 ssh-ed25519 "));
+        // Plain text never appears in the blob.
+        assert!(!blob.windows(11).any(|w| w == b"203.0.113.7"));
+
+        let other = AccessKey::from_wallet(&stranger);
+        assert_eq!(open(&blob, &rental, &recipient, &provider.pubkey(), &other).unwrap_err(), AccessError::WrongKey);
+        // A stranger who publishes its own key as the recipient still cannot open this blob.
+        let err = open(&blob, &rental, &other.recipient(), &provider.pubkey(), &other).unwrap_err();
+        assert_eq!(err, AccessError::Tampered);
+    }
+
+    #[test]
+    fn tampered_copied_or_forged_blobs_are_refused() {
+        let (renter, provider, mallory) = (Keypair::new(), Keypair::new(), Keypair::new());
+        let rental = Pubkey::new_unique();
+        let key = AccessKey::from_wallet(&renter);
+        let r = key.recipient();
+        let blob = seal(&details(), &rental, &r, &provider).unwrap();
+        for i in [1, 40, blob.len() / 2, blob.len() - 1] {
+            let mut bad = blob.clone();
+            bad[i] ^= 1;
+            assert_eq!(open(&bad, &rental, &r, &provider.pubkey(), &key).unwrap_err(), AccessError::Tampered, "{i}");
+        }
+        // Sealed for another rental and replayed here.
+        let other_rental = Pubkey::new_unique();
+        let copied = seal(&details(), &other_rental, &r, &provider).unwrap();
+        assert_eq!(open(&copied, &rental, &r, &provider.pubkey(), &key).unwrap_err(), AccessError::BadSignature);
+        // Sealed by someone other than the provider.
+        let forged = seal(&details(), &rental, &r, &mallory).unwrap();
+        assert_eq!(open(&forged, &rental, &r, &provider.pubkey(), &key).unwrap_err(), AccessError::BadSignature);
+        assert_eq!(open(&[], &rental, &r, &provider.pubkey(), &key).unwrap_err(), AccessError::NotDelivered);
+        assert_eq!(open(&[9, 1, 2], &rental, &r, &provider.pubkey(), &key).unwrap_err(), AccessError::UnknownVersion(9));
+    }
+
+    #[test]
+    fn oversized_or_empty_details_are_refused_before_sealing() {
+        let provider = Keypair::new();
+        let r = AccessKey::from_wallet(&Keypair::new()).recipient();
+        let long = ConnectionDetails { note: Some("x".repeat(SEALED_MAX)), ..details() };
+        assert!(matches!(seal(&long, &Pubkey::new_unique(), &r, &provider), Err(AccessError::TooLong(_))));
+        let empty = ConnectionDetails::default();
+        assert!(matches!(seal(&empty, &Pubkey::new_unique(), &r, &provider), Err(AccessError::Malformed(_))));
+    }
+
+    #[test]
+    fn ssh_keys_are_published_without_their_comment() {
+        let k = normalize_ssh_public_key("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2x alice@laptop\n").unwrap();
+        assert_eq!(k, b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2x");
+        assert!(normalize_ssh_public_key("-----BEGIN OPENSSH PRIVATE KEY-----").unwrap_err().contains("not an SSH"));
+        assert!(normalize_ssh_public_key("ssh-rsa !!!").unwrap_err().contains("base64"));
+        let huge = format!("ssh-rsa {}", "A".repeat(800));
+        assert!(normalize_ssh_public_key(&huge).unwrap_err().contains("ed25519"));
+    }
+}

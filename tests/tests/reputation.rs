@@ -1,0 +1,76 @@
+//! Reputation that costs what it claims (hardening issue, point 5).
+use gpu_escrow::state::{Config, Provider};
+use gpu_escrow_sdk::{ix, pda, Signer};
+use gpu_escrow_tests::svm::{listing_params, Market};
+
+fn profile(m: &Market) -> Provider {
+    m.env.decode(&pda::provider(&m.provider.pubkey()))
+}
+
+#[test]
+fn only_rentals_that_billed_ten_minutes_can_be_rated() {
+    let mut m = Market::new();
+    let r = m.renter.insecure_clone();
+    let treasury = m.env.treasury.pubkey();
+    // The cheap fake: open, activate, stop and close within seconds.
+    let k = m.running(600_000);
+    m.env.advance(1);
+    m.env.send1(ix::stop_rental(&r.pubkey(), &k, &treasury), &r).unwrap();
+    assert_eq!(m.env.send1(ix::close_rental(&k, Some(5)), &r).unwrap_err().name, "RatingNotEarned");
+    assert_eq!(profile(&m).rating_count, 0);
+    // 599 s is still short; 600 s counts.
+    for (secs, counted) in [(599, 0), (600, 1)] {
+        let k = m.running(3_600_000);
+        m.env.advance(secs);
+        m.env.send1(ix::stop_rental(&r.pubkey(), &k, &treasury), &r).unwrap();
+        let res = m.env.send1(ix::close_rental(&k, Some(4)), &r);
+        assert_eq!(res.is_ok(), counted == 1, "{secs} s");
+        assert_eq!(profile(&m).rating_count, counted);
+    }
+    assert_eq!(profile(&m).rating_sum, 4);
+}
+
+#[test]
+fn heartbeats_count_only_when_they_extend_an_sla() {
+    let mut m = Market::new(); // no SLA
+    let k = m.running(600_000);
+    let p = m.provider.insecure_clone();
+    assert_eq!(m.env.send1(ix::heartbeat(&p.pubkey(), &k.rental), &p).unwrap_err().name, "NoHeartbeatSla");
+
+    let mut params = listing_params(3_600_000);
+    params.heartbeat_interval_secs = 60;
+    let mut m = Market::with_params(params);
+    let k = m.running(600_000);
+    let p = m.provider.insecure_clone();
+    // In the activation second the SLA is already fresh: accepted, not counted.
+    m.env.send1(ix::heartbeat(&p.pubkey(), &k.rental), &p).unwrap();
+    assert_eq!(profile(&m).heartbeats, 0);
+    // Five in one transaction extend the SLA once.
+    m.env.advance(10);
+    let five: Vec<_> = (0..5).map(|_| ix::heartbeat(&p.pubkey(), &k.rental)).collect();
+    m.env.send(&five, &p, &[]).unwrap();
+    assert_eq!(profile(&m).heartbeats, 1);
+    assert_eq!(m.rental(&k).last_heartbeat, m.env.now());
+}
+
+#[test]
+fn an_arbiter_who_is_a_party_may_not_rule() {
+    let mut m = Market::new();
+    let admin = m.env.admin.pubkey();
+    let renter = m.renter.pubkey();
+    m.env
+        .admin_send(ix::update_config(&admin, ix::UpdateConfigArgs { arbiter: Some(renter), ..Default::default() }))
+        .unwrap();
+    assert_eq!(m.env.decode::<Config>(&pda::config()).arbiter, renter);
+    let k = m.running(600_000);
+    m.env.advance(100);
+    let r = m.renter.insecure_clone();
+    m.env.send1(ix::open_dispute(&r.pubkey(), &k, 2), &r).unwrap();
+    let treasury = m.env.treasury.pubkey();
+    let err = m.env.send1(ix::resolve_dispute(&r.pubkey(), &k, &treasury, 0), &r).unwrap_err();
+    assert_eq!(err.name, "ArbiterIsParty");
+    // The objective rule still ends it.
+    m.env.advance(3_600);
+    m.env.send1(ix::resolve_expired_dispute(&r.pubkey(), &k, &treasury), &r).unwrap();
+    assert_eq!(m.balances().provider, 97_500);
+}
