@@ -60,8 +60,8 @@ pub enum Command {
     /// Provider: create and manage GPU listings
     #[command(subcommand)]
     Listing(ListingCmd),
-    /// Provider: grant access to a funded rental; billing starts now
-    Activate { rental: String },
+    /// Provider: grant access to a funded rental, sealing the connection details to the renter; billing starts now
+    Activate(ActivateArgs),
     /// Provider: refuse a funded rental; the renter gets everything back
     Decline { rental: String },
     /// Provider: prove service for SLA listings (one-shot, or a loop with --every)
@@ -70,8 +70,21 @@ pub enum Command {
     Claim(ClaimArgs),
     /// Renter: search listings
     Market(MarketArgs),
-    /// Renter: open a rental on a listing, after showing the quote
+    /// Renter: open a rental on a listing, after showing the quote; waits for access
     Rent(RentArgs),
+    /// Renter: show how to reach the machine (opens the provider's sealed connection details)
+    Access {
+        /// Rental address
+        rental: String,
+    },
+    /// Any payee: take out funds held for you because your token account could not receive
+    Withdraw {
+        /// Rental address
+        rental: String,
+        /// Token account to receive into [default: your associated token account, created if missing]
+        #[arg(long, value_name = "TOKEN_ACCOUNT")]
+        to: Option<String>,
+    },
     /// Your rentals, as renter and as provider
     Rentals,
     /// One rental's state and meter
@@ -290,8 +303,24 @@ pub enum SortKey {
 }
 
 #[derive(Args)]
+pub struct ActivateArgs {
+    /// Rental address
+    pub rental: String,
+    /// Connection details as JSON (host, port, user, host_key, host_key_fingerprint, password, url, note); `-` reads stdin
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["ssh", "url"])]
+    pub details: Option<PathBuf>,
+    /// Shorthand for SSH access: USER@HOST or USER@HOST:PORT
+    #[arg(long, value_name = "USER@HOST[:PORT]")]
+    pub ssh: Option<String>,
+    /// A web endpoint for the renter, e.g. a Jupyter URL with its token
+    #[arg(long)]
+    pub url: Option<String>,
+}
+
+#[derive(Args)]
 #[command(group(clap::ArgGroup::new("size").required(true).args(["hours", "deposit"])))]
 pub struct RentArgs {
+    /// Listing address (from `gpu-escrow market`)
     pub listing: String,
     /// Rent for this many hours (decimals allowed, e.g. 1.5)
     #[arg(long)]
@@ -302,9 +331,15 @@ pub struct RentArgs {
     /// Do not ask for confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Rental id (default: derived from the current time); reusing one is refused
-    #[arg(long, hide = true)]
-    pub rental_id: Option<u64>,
+    /// SSH public key for the provider to install [default: ~/.ssh/id_ed25519.pub, id_ecdsa.pub or id_rsa.pub if present]
+    #[arg(long, value_name = "FILE", conflicts_with = "no_ssh_key")]
+    pub ssh_key: Option<PathBuf>,
+    /// Publish no SSH key (the provider may still hand out a password or URL)
+    #[arg(long)]
+    pub no_ssh_key: bool,
+    /// Seconds to wait for the provider to activate and deliver access (0: do not wait)
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub wait: u64,
 }
 
 #[derive(Args)]

@@ -21,6 +21,9 @@ pub struct Context {
     pub commitment: CommitmentConfig,
     pub format: Format,
     pub client: EscrowClient,
+    /// The `-u`/`-k` the user typed, repeated in the commands we suggest.
+    url_arg: Option<String>,
+    keypair_arg: Option<PathBuf>,
 }
 
 fn home() -> PathBuf {
@@ -72,6 +75,7 @@ impl Context {
             Err(_) if config_file.is_none() => SolanaConfig::default(),
             Err(e) => return Err(CliError::Input(format!("cannot read config file {}: {e}", path.display()))),
         };
+        let url_text = url;
         let url = resolve_url(url.or(file.json_rpc_url.as_deref()).unwrap_or("localhost"))?;
         let keypair_path = keypair
             .map(Path::to_path_buf)
@@ -79,7 +83,25 @@ impl Context {
             .unwrap_or_else(|| home().join(".config/solana/id.json"));
         let commitment = parse_commitment(commitment.or(file.commitment.as_deref()).unwrap_or("confirmed"))?;
         let client = EscrowClient::new(url.clone(), commitment);
-        Ok(Context { url, keypair_path, commitment, format, client })
+        let (url_arg, keypair_arg) = (url_text.map(str::to_string), keypair.map(Path::to_path_buf));
+        Ok(Context { url, keypair_path, commitment, format, client, url_arg, keypair_arg })
+    }
+
+    /// A command to suggest to the user, with the `-u` and `-k` they gave.
+    pub fn hint(&self, command: &str) -> String {
+        let mut out = self.hint_for_others(command);
+        if let Some(k) = &self.keypair_arg {
+            out = out.replacen("gpu-escrow", &format!("gpu-escrow -k {}", k.display()), 1);
+        }
+        out
+    }
+
+    /// A command for another party to run: only the cluster is repeated, not the wallet.
+    pub fn hint_for_others(&self, command: &str) -> String {
+        match &self.url_arg {
+            Some(u) => format!("gpu-escrow -u {u} {command}"),
+            None => format!("gpu-escrow {command}"),
+        }
     }
 
     /// The wallet from `-k` or the config file, with a clear error if it cannot be read.

@@ -53,3 +53,50 @@ pub fn duration(secs: u64) -> String {
         format!("{s}s")
     }
 }
+
+/// A unix time for people: local date and time, and how far from now ("in 58 min").
+pub fn when(unix: i64) -> String {
+    use chrono::{Local, TimeZone};
+    let Some(t) = Local.timestamp_opt(unix, 0).single() else { return unix.to_string() };
+    let now = chrono::Utc::now().timestamp();
+    format!("{} ({})", t.format("%Y-%m-%d %H:%M:%S %Z"), relative(unix - now))
+}
+
+/// "in 58 min", "3 h 05 min ago", "now".
+pub fn relative(delta_secs: i64) -> String {
+    let d = delta_secs.unsigned_abs();
+    if d < 5 {
+        return "now".into();
+    }
+    let amount = match d {
+        0..=59 => format!("{d} s"),
+        60..=3_599 => format!("{} min", d / 60),
+        3_600..=172_799 => format!("{} h {:02} min", d / 3_600, (d % 3_600) / 60),
+        _ => format!("{} days", d / 86_400),
+    };
+    if delta_secs > 0 {
+        format!("in {amount}")
+    } else {
+        format!("{amount} ago")
+    }
+}
+
+/// ISO 8601 (UTC) for JSON and CSV; None for an unset time.
+pub fn iso(unix: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp(unix, 0).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        assert_eq!(relative(0), "now");
+        assert_eq!(relative(42), "in 42 s");
+        assert_eq!(relative(58 * 60 + 10), "in 58 min");
+        assert_eq!(relative(-(3 * 3_600 + 5 * 60)), "3 h 05 min ago");
+        assert_eq!(relative(3 * 86_400), "in 3 days");
+        assert_eq!(iso(1_800_000_000).unwrap(), "2027-01-15T08:00:00Z");
+    }
+}

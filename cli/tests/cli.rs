@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use gpu_escrow_sdk::{Keypair, Signer};
+use gpu_escrow_sdk::{Keypair, Pubkey, Signer};
 use gpu_escrow_tests::validator::{write_keypair, TestValidator};
 use serde_json::Value;
 
@@ -93,13 +93,50 @@ struct Market {
 
 impl Market {
     fn new(extra_listing_args: &[&str]) -> Self {
-        let net = Net::start();
+        Self::build(Net::start(), None, extra_listing_args)
+    }
+
+    /// A market whose provider's profile already holds `rating_sum` over `rating_count`
+    /// ratings at genesis (earning them for real takes 10 billed minutes each).
+    fn with_rated_provider(rating_sum: u64, rating_count: u32) -> Self {
+        use anchor_lang::AccountSerialize;
+        let provider = Keypair::new();
+        let (address, bump) = Pubkey::find_program_address(&[b"provider", provider.pubkey().as_ref()], &gpu_escrow_sdk::PROGRAM_ID);
+        let profile = gpu_escrow::state::Provider {
+            authority: provider.pubkey(),
+            registered_at: 0,
+            listings_created: 0,
+            rentals_completed: rating_count as u64,
+            seconds_billed: 3_600 * rating_count as u64,
+            no_shows: 0,
+            disputes_against: 0,
+            disputes_lost: 0,
+            rating_sum,
+            rating_count,
+            heartbeats: 0,
+            bump,
+        };
+        let mut data = Vec::new();
+        profile.try_serialize(&mut data).unwrap();
+        let v = TestValidator::start_with_accounts(&[(address, gpu_escrow_tests::validator::program_account(data))]);
+        Self::build(Net::with(v), Some(provider), &[])
+    }
+
+    fn build(net: Net, registered_provider: Option<Keypair>, extra_listing_args: &[&str]) -> Self {
         let admin = net.home.path().join("admin.json");
         std::fs::copy(&net.v.authority_path, &admin).unwrap();
         net.v.airdrop(&net.v.authority.pubkey(), 50_000_000_000);
         let arbiter = net.wallet("arbiter", 1);
         let treasury = net.wallet("treasury", 0);
-        let provider = net.wallet("provider", 5);
+        let provider = match &registered_provider {
+            Some(k) => {
+                let path = net.home.path().join("provider.json");
+                write_keypair(&path, k);
+                net.v.airdrop(&k.pubkey(), 5_000_000_000);
+                path
+            }
+            None => net.wallet("provider", 5),
+        };
         let renter = net.wallet("renter", 5);
         net.run(
             &admin,
@@ -109,7 +146,9 @@ impl Market {
         let mint = net.json(&admin, &["dev", "create-mint", "--decimals", "6"])["mint"].as_str().unwrap().to_string();
         net.run(&admin, &["mint", "add", &mint]).success();
         net.run(&admin, &["dev", "mint-to", &mint, &pubkey(&renter), "100"]).success();
-        net.run(&provider, &["provider", "register"]).success();
+        if registered_provider.is_none() {
+            net.run(&provider, &["provider", "register"]).success();
+        }
         let mut args = vec![
             "listing",
             "create",
@@ -135,8 +174,9 @@ impl Market {
         self.net.json(owner, &["dev", "balance", &self.mint, &pubkey(owner)])["balance"]["amount"].as_u64().unwrap()
     }
 
+    /// Rents without waiting for activation (the test plays the provider by hand).
     fn rent(&self, hours: &str) -> String {
-        self.net.json(&self.renter, &["rent", &self.listing, "--hours", hours, "--yes"])["rental"]
+        self.net.json(&self.renter, &["rent", &self.listing, "--hours", hours, "--yes", "--wait", "0"])["rental"]
             .as_str()
             .unwrap()
             .to_string()
@@ -158,13 +198,23 @@ fn a_full_rental_through_the_cli() {
     assert!(human.contains("RTX 4090") && human.contains("36.00"), "{human}");
 
     // 0.1 h at 36/h = 3.60 tokens.
-    let rent = n.json(&m.renter, &["rent", &m.listing, "--hours", "0.1", "--yes"]);
+    let rent = n.json(&m.renter, &["rent", &m.listing, "--hours", "0.1", "--yes", "--wait", "0"]);
     let rental = rent["rental"].as_str().unwrap().to_string();
     assert_eq!(rent["deposit"]["amount"], 3_600_000);
     assert_eq!(m.balance(&m.renter), 96_400_000);
     assert_eq!(n.json(&m.renter, &["status", &rental])["state"], "Funded");
 
-    n.run(&m.provider, &["activate", &rental]).success();
+    let e = n.run(&m.renter, &["access", &rental]).failure();
+    assert!(e.stderr.contains("has not activated this rental yet"), "{}", e.stderr);
+    n.run(&m.provider, &["activate", &rental, "--ssh", "renter@203.0.113.7:2222"]).success();
+    let access = n.json(&m.renter, &["access", &rental]);
+    assert_eq!(access["ssh_command"], "ssh -p 2222 renter@203.0.113.7");
+    let human = n.run(&m.renter, &["access", &rental]).success().stdout;
+    assert!(human.starts_with("ssh -p 2222 renter@203.0.113.7"), "{human}");
+    // Only the renter's wallet opens it.
+    let e = n.run(&m.provider, &["access", &rental]).failure();
+    assert!(e.stderr.contains("only the renter"), "{}", e.stderr);
+    assert_eq!(n.json(&m.renter, &["status", &rental])["access_delivered"], true);
     let watch = n.run(&m.renter, &["--output", "json", "watch", &rental, "--count", "1"]).success();
     let reading: Value = serde_json::from_str(watch.stdout.lines().next().unwrap()).unwrap();
     assert_eq!(reading["state"], "Active");
@@ -181,6 +231,9 @@ fn a_full_rental_through_the_cli() {
 
     let stop = n.json(&m.renter, &["stop", &rental]);
     assert_eq!(stop["state"], "Settled");
+    // "Paid now" excludes what the claim already paid; the totals include it.
+    let paid_now = stop["paid_now"]["provider"]["amount"].as_u64().unwrap();
+    assert_eq!(paid_now + provider_after_claim, stop["provider_paid"]["amount"].as_u64().unwrap());
     let paid = stop["provider_paid"]["amount"].as_u64().unwrap();
     let fee = stop["fee_paid"]["amount"].as_u64().unwrap();
     let refunded = stop["refunded"]["amount"].as_u64().unwrap();
@@ -188,11 +241,16 @@ fn a_full_rental_through_the_cli() {
     assert_eq!(m.balance(&m.provider), paid);
     assert_eq!(m.balance(&m.renter), 100_000_000 - 4_100_000 + refunded);
 
-    n.run(&m.renter, &["close", &rental, "--rate", "5"]).success();
+    // A few seconds of use cannot buy a rating; closing without one returns the deposits.
+    let e = n.run(&m.renter, &["close", &rental, "--rate", "5"]).failure();
+    assert!(e.stderr.contains("at least 10 minutes"), "{}", e.stderr);
+    let closed = n.run(&m.renter, &["close", &rental]).success().stdout;
+    assert!(closed.contains("account deposits (SOL) were returned"), "{closed}");
     let receipt = n.json(&m.renter, &["receipt", &rental]);
     assert_eq!(receipt["state"], "Settled (closed)");
     assert_eq!(receipt["provider_paid"], paid);
-    assert_eq!(receipt["rating"], 5);
+    assert_eq!(receipt["refunded"], refunded);
+    assert_eq!(receipt["rating"], Value::Null);
     assert!(receipt["signatures"].as_array().unwrap().len() >= 6);
 
     let csv = n.home.path().join("history.csv");
@@ -202,11 +260,8 @@ fn a_full_rental_through_the_cli() {
     assert!(lines[0].starts_with("rental,role,state"));
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[1].contains(&rental) && lines[1].contains(",renter,"));
-
-    let rated = n.json(&m.renter, &["market", "--min-rating", "4.5", "--sort", "rating"]);
-    assert_eq!(rated["listings"][0]["provider_rating"], 5.0);
     let p = n.json(&m.renter, &["provider", "show", &pubkey(&m.provider)]);
-    assert_eq!((p["rating"].as_f64(), p["rentals_completed"].as_u64()), (Some(5.0), Some(1)));
+    assert_eq!((p["rating"].as_f64(), p["rentals_completed"].as_u64()), (None, Some(1)));
 }
 
 #[test]
@@ -234,7 +289,7 @@ fn cancel_decline_dispute_and_admin_commands() {
     assert_eq!(m.balance(&m.provider), 0, "the arbiter awarded nothing to the provider");
 
     n.run(&m.admin, &["pause"]).success();
-    let err = n.run(&m.renter, &["rent", &m.listing, "--hours", "0.1", "--yes"]).failure();
+    let err = n.run(&m.renter, &["rent", &m.listing, "--hours", "0.1", "--yes", "--wait", "0"]).failure();
     assert!(err.stderr.contains("paused"), "{}", err.stderr);
     assert!(n.json(&m.admin, &["config", "show"])["paused"].as_bool().unwrap());
     n.run(&m.admin, &["unpause"]).success();
@@ -412,4 +467,90 @@ fn help_explains_units_and_completions_generate() {
     assert!(help.contains("--hours") && help.contains("tokens"), "{help}");
     let out = Command::cargo_bin("gpu-escrow").unwrap().args(["completions", "bash"]).output().unwrap();
     assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("gpu-escrow"));
+}
+
+#[test]
+fn market_filters_and_sorts_by_the_on_chain_rating() {
+    let m = Market::with_rated_provider(9, 2); // 4.5 stars
+    let n = &m.net;
+    assert_eq!(n.json(&m.renter, &["market", "--min-rating", "4.5", "--sort", "rating"])["listings"][0]["provider_rating"], 4.5);
+    assert!(n.json(&m.renter, &["market", "--min-rating", "4.6"])["listings"].as_array().unwrap().is_empty());
+    let p = n.json(&m.renter, &["provider", "show", &pubkey(&m.provider)]);
+    assert_eq!((p["rating"].as_f64(), p["rentals_completed"].as_u64()), (Some(4.5), Some(2)));
+}
+
+/// The mint's freeze authority (the admin created the test mint) freezes or thaws a wallet's account.
+fn set_frozen(m: &Market, owner: &Path, frozen: bool) {
+    let admin = gpu_escrow_tests::validator::read_keypair(&m.admin);
+    let mint: Pubkey = m.mint.parse().unwrap();
+    let owner: Pubkey = pubkey(owner).parse().unwrap();
+    m.net.v.set_frozen(&owner, &mint, &anchor_spl_token_program(), &admin, frozen);
+}
+
+fn anchor_spl_token_program() -> Pubkey {
+    Pubkey::from_str_const("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+}
+
+#[test]
+fn no_payee_can_block_the_others_through_the_cli() {
+    let m = Market::new(&[]);
+    let n = &m.net;
+    let treasury = n.home.path().join("treasury.json");
+
+    // 1. The issuer freezes the provider's account; the renter stops and is refunded at once.
+    let a = m.rent("0.1");
+    n.run(&m.provider, &["activate", &a]).success();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    set_frozen(&m, &m.provider, true);
+    let stop = n.json(&m.renter, &["stop", &a]);
+    let held = stop["held"]["provider"]["amount"].as_u64().unwrap();
+    let refund = stop["refunded"]["amount"].as_u64().unwrap();
+    assert!(held > 0 && stop["fee_paid"]["amount"].as_u64().unwrap() > 0);
+    assert_eq!(m.balance(&m.renter), 100_000_000 - 3_600_000 + refund);
+    assert_eq!(m.balance(&m.provider), 0);
+    assert_eq!(m.balance(&treasury), stop["fee_paid"]["amount"].as_u64().unwrap());
+    let human = n.run(&m.renter, &["status", &a]).success().stdout;
+    assert!(human.contains("held for a payee"), "{human}");
+    let e = n.run(&m.renter, &["close", &a]).failure();
+    assert!(e.stderr.contains("must withdraw first"), "{}", e.stderr);
+    let e = n.run(&m.provider, &["withdraw", &a]).failure();
+    assert!(e.stderr.contains("cannot receive"), "{}", e.stderr);
+    set_frozen(&m, &m.provider, false);
+    n.run(&m.provider, &["withdraw", &a]).success();
+    assert_eq!(m.balance(&m.provider), held);
+    let e = n.run(&m.provider, &["withdraw", &a]).failure();
+    assert!(e.stderr.contains("nothing is held"), "{}", e.stderr);
+    n.run(&m.renter, &["close", &a]).success();
+
+    // 2. The renter's account is frozen; the provider stops and is paid; the refund waits.
+    let b = m.rent("0.1");
+    n.run(&m.provider, &["activate", &b]).success();
+    set_frozen(&m, &m.renter, true);
+    let provider_before = m.balance(&m.provider);
+    let stop = n.json(&m.provider, &["stop", &b]);
+    assert_eq!(m.balance(&m.provider) - provider_before, stop["paid_now"]["provider"]["amount"].as_u64().unwrap());
+    let held = stop["held"]["renter"]["amount"].as_u64().unwrap();
+    assert_eq!(held, stop["refunded"]["amount"].as_u64().unwrap());
+    set_frozen(&m, &m.renter, false);
+    let renter_before = m.balance(&m.renter);
+    n.run(&m.renter, &["withdraw", &b]).success();
+    assert_eq!(m.balance(&m.renter) - renter_before, held);
+
+    // 3. The treasury's account is frozen: the provider's claim still pays the provider.
+    let c = m.rent("0.1");
+    n.run(&m.provider, &["activate", &c]).success();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    set_frozen(&m, &treasury, true);
+    let treasury_before = m.balance(&treasury);
+    let provider_before = m.balance(&m.provider);
+    n.run(&m.provider, &["claim", &c]).success();
+    assert!(m.balance(&m.provider) > provider_before);
+    assert_eq!(m.balance(&treasury), treasury_before);
+    let held_fee = n.json(&m.renter, &["status", &c])["held"]["fee"]["amount"].as_u64().unwrap();
+    assert!(held_fee > 0);
+    set_frozen(&m, &treasury, false);
+    n.run(&treasury, &["withdraw", &c]).failure(); // the treasury wallet has no SOL for fees
+    n.v.airdrop(&pubkey(&treasury).parse().unwrap(), 1_000_000_000);
+    n.run(&treasury, &["withdraw", &c]).success();
+    assert_eq!(m.balance(&treasury), treasury_before + held_fee);
 }

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use gpu_escrow_sdk::{Keypair, Pubkey, Signer, PROGRAM_ID};
+use solana_account::Account;
 use solana_rpc_client::rpc_client::RpcClient;
 
 const PORTS_PER_VALIDATOR: u16 = 60;
@@ -70,14 +71,20 @@ impl TestValidator {
 
     /// A validator with no gpu-escrow program (for deploy and wrong-cluster tests).
     pub fn start_without_program() -> Self {
-        Self::launch(None)
+        Self::launch(None, &[])
     }
 
     pub fn start_with(program: &Path) -> Self {
-        Self::launch(Some(program))
+        Self::launch(Some(program), &[])
     }
 
-    fn launch(program: Option<&Path>) -> Self {
+    /// The program plus accounts present from genesis (e.g. a provider profile with a
+    /// reputation that would take real hours of rentals to earn).
+    pub fn start_with_accounts(accounts: &[(Pubkey, Account)]) -> Self {
+        Self::launch(Some(&crate::svm::program_so()), accounts)
+    }
+
+    fn launch(program: Option<&Path>, accounts: &[(Pubkey, Account)]) -> Self {
         let bin = validator_binary();
         let ledger = tempfile::tempdir().unwrap();
         let authority = Keypair::new();
@@ -93,6 +100,11 @@ impl TestValidator {
             .args(["--reset", "--quiet", "--bind-address", "127.0.0.1"])
             .args(["--rpc-port", &rpc.to_string(), "--faucet-port", &faucet.to_string()])
             .args(["--gossip-port", &gossip.to_string(), "--dynamic-port-range", &dynamic]);
+        for (i, (address, account)) in accounts.iter().enumerate() {
+            let path = ledger.path().join(format!("account-{i}.json"));
+            std::fs::write(&path, account_json(address, account).to_string()).unwrap();
+            cmd.arg("--account").arg(address.to_string()).arg(path);
+        }
         if let Some(program) = program {
             cmd.arg("--upgradeable-program")
                 .arg(PROGRAM_ID.to_string())
@@ -146,6 +158,35 @@ impl TestValidator {
         panic!("airdrop to {to} did not confirm");
     }
 
+    /// Sends `ixs` signed by `signers` (the first pays) through the SDK's client and waits
+    /// for confirmation.
+    pub fn send(&self, ixs: &[gpu_escrow_sdk::Instruction], signers: &[&Keypair]) {
+        let client = gpu_escrow_sdk::client::EscrowClient::new(self.rpc_url.clone(), gpu_escrow_sdk::CommitmentConfig::confirmed());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(client.send(ixs, signers[0], &signers[1..])).unwrap_or_else(|e| panic!("send: {e}"));
+    }
+
+    /// Freezes or thaws `owner`'s associated token account, signed by the mint's freeze
+    /// authority, as a stablecoin issuer can at any time.
+    pub fn set_frozen(&self, owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey, authority: &Keypair, frozen: bool) {
+        use anchor_spl::token_2022::spl_token_2022::instruction as t;
+        let ata = gpu_escrow_sdk::pda::ata(owner, mint, token_program);
+        let ix = if frozen {
+            t::freeze_account(token_program, &ata, mint, &authority.pubkey(), &[])
+        } else {
+            t::thaw_account(token_program, &ata, mint, &authority.pubkey(), &[])
+        };
+        self.send(&[ix.unwrap()], &[authority]);
+    }
+
+    /// Closes `owner`'s empty associated token account.
+    pub fn close_token_account(&self, owner: &Keypair, mint: &Pubkey, token_program: &Pubkey) {
+        use anchor_spl::token_2022::spl_token_2022::instruction as t;
+        let ata = gpu_escrow_sdk::pda::ata(&owner.pubkey(), mint, token_program);
+        let ix = t::close_account(token_program, &ata, &owner.pubkey(), &owner.pubkey(), &[]).unwrap();
+        self.send(&[ix], &[owner]);
+    }
+
     pub fn ledger_dir(&self) -> &Path {
         self._ledger.path()
     }
@@ -156,6 +197,28 @@ impl Drop for TestValidator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A rent-exempt account owned by the gpu-escrow program holding `data` (for genesis).
+pub fn program_account(data: Vec<u8>) -> Account {
+    let lamports = anchor_lang::prelude::Rent::default().minimum_balance(data.len());
+    Account { lamports, data, owner: PROGRAM_ID, executable: false, rent_epoch: 0 }
+}
+
+/// An account in the JSON form `solana account --output json` writes and `--account` reads.
+fn account_json(address: &Pubkey, a: &Account) -> serde_json::Value {
+    use base64::Engine;
+    serde_json::json!({
+        "pubkey": address.to_string(),
+        "account": {
+            "lamports": a.lamports,
+            "data": [base64::engine::general_purpose::STANDARD.encode(&a.data), "base64"],
+            "owner": a.owner.to_string(),
+            "executable": a.executable,
+            "rentEpoch": 0,
+            "space": a.data.len(),
+        }
+    })
 }
 
 pub fn read_keypair(path: &Path) -> Keypair {

@@ -65,12 +65,20 @@ pub async fn mint(ctx: &Context, cmd: MintCmd) -> Result<Output, CliError> {
         MintCmd::Add { mint } => {
             let mint = parse_pubkey(&mint, "mint")?;
             let token = Token::load(ctx, &mint).await?;
-            let sig = send(ctx, &[ix::add_mint(&super::me(&signer), &mint, &token.program)], &signer).await?;
+            let me = super::me(&signer);
+            // The treasury's token account for this mint, so fees are paid directly (a fee
+            // that cannot be delivered is held in each rental's vault until withdrawn).
+            let treasury = ctx.client.config().await?.treasury;
+            let ixs = [
+                ix::create_ata_idempotent(&me, &treasury, &mint, &token.program),
+                ix::add_mint(&me, &mint, &token.program),
+            ];
+            let sig = send(ctx, &ixs, &signer).await?;
             Ok(done(
                 "mint add",
                 &sig,
                 json!({ "mint": mint.to_string(), "token_program": token.program.to_string(), "decimals": token.decimals }),
-                "",
+                &format!("accepted {} for payment; fee account of the treasury: {}", token.label, gpu_escrow_sdk::pda::ata(&treasury, &mint, &token.program)),
             ))
         }
         MintCmd::Remove { mint } => {

@@ -3,6 +3,7 @@ use gpu_escrow_sdk::accounts::RentalState;
 use gpu_escrow_sdk::ix;
 use serde_json::json;
 
+use super::settlement::send_settlement;
 use super::{done, rental_in, send, Token};
 use crate::args::DisputeCmd;
 use crate::context::Context;
@@ -40,16 +41,18 @@ pub async fn run(ctx: &Context, cmd: DisputeCmd) -> Result<Output, CliError> {
                     token.show(r.dispute_locked)
                 )));
             }
-            let treasury = ctx.client.config().await?.treasury;
-            let mut ixs = ix::ensure_payee_accounts(&me, &k, &treasury);
-            ixs.push(ix::resolve_dispute(&me, &k, &treasury, amount));
-            let sig = send(ctx, &ixs, &signer).await?;
-            Ok(done(
-                "dispute resolve",
-                &sig,
-                json!({ "rental": k.rental.to_string(), "provider_amount": token.json(amount), "renter_amount": token.json(r.dispute_locked - amount) }),
-                "",
-            ))
+            let arbiter = ctx.client.config().await?.arbiter;
+            if me != arbiter {
+                return Err(CliError::Refused(format!("Only the arbiter ({arbiter}) may resolve disputes; you are {me}")));
+            }
+            if me == r.renter || me == r.provider {
+                return Err(CliError::Refused(format!(
+                    "you are a party to rental {}; an arbiter may not rule on its own case (it settles by the timeout rule)",
+                    k.rental
+                )));
+            }
+            send_settlement(ctx, &k, &r, "dispute resolve", |me, treasury| ix::resolve_dispute(me, &k, treasury, amount))
+                .await
         }
         DisputeCmd::FinalizeExpired { rental } => {
             let (k, r) = rental_in(ctx, &rental, &[RentalState::Disputed]).await?;
@@ -61,11 +64,10 @@ pub async fn run(ctx: &Context, cmd: DisputeCmd) -> Result<Output, CliError> {
                     deadline - now
                 )));
             }
-            let treasury = ctx.client.config().await?.treasury;
-            let mut ixs = ix::ensure_payee_accounts(&me, &k, &treasury);
-            ixs.push(ix::resolve_expired_dispute(&me, &k, &treasury));
-            let sig = send(ctx, &ixs, &signer).await?;
-            Ok(done("dispute finalize-expired", &sig, json!({ "rental": k.rental.to_string() }), "settled as earned"))
+            send_settlement(ctx, &k, &r, "dispute finalize-expired", |me, treasury| {
+                ix::resolve_expired_dispute(me, &k, treasury)
+            })
+            .await
         }
     }
 }

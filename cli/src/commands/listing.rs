@@ -94,7 +94,7 @@ pub async fn run(ctx: &Context, cmd: ListingCmd) -> Result<Output, CliError> {
             let mint = parse_pubkey(&mint, "mint")?;
             let token = Token::load(ctx, &mint).await?;
             let p = ctx.client.provider(&me).await?.ok_or_else(|| {
-                CliError::Refused(format!("wallet {me} is not a provider yet; run `gpu-escrow provider register`"))
+                CliError::Refused(format!("wallet {me} is not a provider yet; run `{}`", ctx.hint("provider register")))
             })?;
             if ctx.client.account_data(&pda::accepted_mint(&mint)).await?.is_none() {
                 return Err(CliError::Refused(format!("token {mint} is not accepted for payment on {}", ctx.url)));
@@ -104,7 +104,12 @@ pub async fn run(ctx: &Context, cmd: ListingCmd) -> Result<Output, CliError> {
             }
             let params = params(&spec, &token, None)?;
             let id = p.listings_created;
-            let sig = send(ctx, &[ix::create_listing(&me, id, &mint, params.clone())], &signer).await?;
+            // The provider's own token account, so claims and settlements can pay it directly.
+            let ixs = [
+                ix::create_ata_idempotent(&me, &me, &mint, &token.program),
+                ix::create_listing(&me, id, &mint, params.clone()),
+            ];
+            let sig = send(ctx, &ixs, &signer).await?;
             let key = pda::listing(&me, id);
             let extra = format!("listing: {key}\nprice:   {}/h", token.show(params.price_per_hour));
             Ok(done("listing create", &sig, json!({ "listing": key.to_string(), "listing_id": id }), &extra))

@@ -1,3 +1,5 @@
+pub mod access;
+pub mod activate;
 pub mod admin;
 pub mod claim;
 pub mod dev;
@@ -10,6 +12,7 @@ pub mod provider;
 pub mod receipt;
 pub mod rent;
 pub mod rental;
+pub mod settlement;
 pub mod status;
 pub mod watch;
 

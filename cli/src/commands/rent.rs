@@ -1,10 +1,16 @@
-//! Opening a rental: quote from the on-chain math, confirmation, then one transaction.
+//! Opening a rental: quote from the on-chain math, confirmation, one transaction carrying
+//! the quoted terms and the renter's access request, then waiting for the provider to
+//! activate and deliver access.
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use gpu_escrow_sdk::{ix, pda, quote};
+use gpu_escrow_sdk::access::{normalize_ssh_public_key, AccessKey};
+use gpu_escrow_sdk::accounts::{Listing, RentalAccess, RentalState};
+use gpu_escrow_sdk::{ix, quote, Keypair, Pubkey, Signature};
 use serde_json::json;
 
-use super::{done, require_sol, require_tokens, send, Token};
+use super::{done, require_sol, require_tokens, Token};
 use crate::args::RentArgs;
 use crate::context::{parse_pubkey, Context};
 use crate::error::CliError;
@@ -64,15 +70,23 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
         "listing:   {listing_key}\nprice:     {}/h (billed per second of use)\ntime:      {}\ndeposit:   {}\n  of which provider {} and platform fee {} ({} bps) if fully used\nunused time is refunded when you stop",
         token.show(l.price_per_hour), duration(q.seconds), token.show(q.deposit), token.show(q.provider), token.show(q.fee), config.fee_bps
     );
+    let ssh_key = ssh_key(&a)?;
     require_tokens(ctx, &me, &token, q.deposit).await?;
-    let rent_lamports = ctx
-        .client
-        .rpc()
-        .get_minimum_balance_for_rent_exemption(8 + <gpu_escrow::state::Rental as anchor_lang::Space>::INIT_SPACE)
-        .await
-        .map_err(super::rpc_err)?
-        + ctx.client.rpc().get_minimum_balance_for_rent_exemption(165).await.map_err(super::rpc_err)?;
+    let rpc = ctx.client.rpc();
+    let mut rent_lamports = 0;
+    for space in [
+        8 + <gpu_escrow::state::Rental as anchor_lang::Space>::INIT_SPACE,
+        RentalAccess::space(ssh_key.as_ref().map_or(0, |(_, k)| k.len())),
+        165,
+    ] {
+        rent_lamports += rpc.get_minimum_balance_for_rent_exemption(space).await.map_err(super::rpc_err)?;
+    }
     require_sol(ctx, &me, rent_lamports).await?;
+    let key_line = match &ssh_key {
+        Some((path, _)) => format!("\nssh key:   {} (published for the provider to install)", path.display()),
+        None => "\nssh key:   none".into(),
+    };
+    let quote_text = format!("{quote_text}{key_line}");
     if !a.yes {
         if !std::io::stdin().is_terminal() {
             return Err(CliError::Input(format!("{quote_text}\nrefusing to rent without confirmation: pass --yes")));
@@ -85,21 +99,147 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
             return Err(CliError::Refused("cancelled; nothing was sent".into()));
         }
     }
-    // The id is fixed before sending, so a retried send cannot open a second rental.
-    let rental_id = a.rental_id.unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(1)
-    });
-    let open = ix::open_rental(&me, &listing_key, &l.mint, &token.program, rental_id, q.deposit);
-    let sig = send(ctx, &[open], &signer).await?;
-    let rental = pda::rental(&listing_key, &me, rental_id);
-    let j = json!({
+    let access = ix::AccessRequest {
+        recipient: AccessKey::from_wallet(&signer).recipient(),
+        ssh_key: ssh_key.map(|(_, k)| k).unwrap_or_default(),
+    };
+    let (sig, rental_id) = open(ctx, &signer, &listing_key, l, &token, q.deposit, config.fee_bps, access).await?;
+    let rental = gpu_escrow_sdk::pda::rental(&listing_key, rental_id);
+    let mut j = json!({
         "rental": rental.to_string(), "rental_id": rental_id, "listing": listing_key.to_string(),
         "deposit": token.json(q.deposit), "seconds": q.seconds, "fee_bps": config.fee_bps,
     });
-    Ok(done(
-        "rent",
-        &sig,
-        j,
-        &format!("{quote_text}\nrental:    {rental}\nwaiting for the provider to activate it (billing starts then)"),
-    ))
+    let mut human = format!("{quote_text}\nrental:    {rental}");
+    if a.wait == 0 {
+        j["state"] = json!("Funded");
+        human.push_str(&format!(
+            "\nwaiting for the provider to activate it (billing starts then); then run `{}`",
+            ctx.hint(&format!("access {rental}"))
+        ));
+        return Ok(done("rent", &sig, j, &human));
+    }
+    if ctx.format == crate::output::Format::Human {
+        eprintln!("rental {rental} opened ({sig}); waiting up to {} s for the provider to activate it", a.wait);
+    }
+    let waited = wait_for_activation(ctx, &rental, Duration::from_secs(a.wait)).await?;
+    match waited.state {
+        RentalState::Active => {
+            j["state"] = json!("Active");
+            j["activated_at"] = json!(waited.activated_at);
+            j["end_at"] = json!(waited.end_at);
+            match super::access::open(ctx, &rental, &waited, &signer).await {
+                Ok(details) => {
+                    let (aj, ah) = super::access::render(&details);
+                    j["access"] = aj;
+                    human.push_str(&format!("\nactive:    billing started; paid through {}\n{ah}", crate::output::when(waited.end_at)));
+                }
+                Err(e) => {
+                    j["access"] = serde_json::Value::Null;
+                    j["access_error"] = json!(e.to_string());
+                    human.push_str(&format!("\nactive:    billing started, but {e}"));
+                }
+            }
+            Ok(done("rent", &sig, j, &human))
+        }
+        RentalState::Cancelled => Err(CliError::Refused(format!(
+            "the provider declined rental {rental}; your deposit of {} was refunded in full (opened in {sig})",
+            token.show(waited.deposited)
+        ))),
+        _ => {
+            j["state"] = json!(gpu_escrow_sdk::accounts::state_name(waited.state));
+            human.push_str(&format!(
+                "\nnot activated within {} s: the provider has until {} to activate.\n\
+                 check with `{}`; you may cancel for a full refund any time before activation with `{}`",
+                a.wait,
+                crate::output::when(waited.activation_deadline()),
+                ctx.hint(&format!("status {rental}")),
+                ctx.hint(&format!("cancel {rental}")),
+            ));
+            Ok(done("rent", &sig, j, &human))
+        }
+    }
+}
+
+/// The SSH key to publish: the one given, else the usual key files, else none.
+fn ssh_key(a: &RentArgs) -> Result<Option<(PathBuf, Vec<u8>)>, CliError> {
+    if a.no_ssh_key {
+        return Ok(None);
+    }
+    let read = |path: &Path| -> Result<Vec<u8>, CliError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::Input(format!("cannot read SSH public key {}: {e}", path.display())))?;
+        normalize_ssh_public_key(&text).map_err(|e| CliError::Input(format!("{}: {e}", path.display())))
+    };
+    if let Some(path) = &a.ssh_key {
+        return Ok(Some((path.clone(), read(path)?)));
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    for name in ["id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub"] {
+        let path = home.join(".ssh").join(name);
+        if path.is_file() {
+            if let Ok(key) = read(&path) {
+                return Ok(Some((path, key)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Opens the listing's next rental. If another renter took that id first, the listing is
+/// read again and, if its terms are unchanged, the open is retried with the next id (the
+/// failed attempt moved nothing).
+#[allow(clippy::too_many_arguments)]
+async fn open(
+    ctx: &Context,
+    signer: &Keypair,
+    listing: &Pubkey,
+    mut l: Listing,
+    token: &Token,
+    deposit: u64,
+    fee_bps: u16,
+    access: ix::AccessRequest,
+) -> Result<(Signature, u64), CliError> {
+    let terms = quote::terms(&l, fee_bps);
+    for attempt in 0.. {
+        let req = ix::OpenRequest {
+            renter: super::me(signer),
+            listing: *listing,
+            mint: l.mint,
+            token_program: token.program,
+            rental_id: l.rentals_opened,
+            deposit,
+            terms,
+            access: access.clone(),
+        };
+        match ctx.client.send(&[ix::open_rental(&req)], signer, &[]).await {
+            Ok(sig) => return Ok((sig, req.rental_id)),
+            Err(e) if e.program_error_name() == Some("StaleRentalId") && attempt < 5 => {
+                l = ctx.client.listing(listing).await?;
+                if quote::terms(&l, fee_bps) != terms {
+                    return Err(CliError::Refused(
+                        "the listing's terms changed while you were renting; nothing was charged. Run rent again to see the new quote"
+                            .into(),
+                    ));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// Polls the rental until it leaves Funded or `wait` passes; returns its last state.
+async fn wait_for_activation(
+    ctx: &Context,
+    rental: &Pubkey,
+    wait: Duration,
+) -> Result<gpu_escrow_sdk::accounts::Rental, CliError> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let r = ctx.client.rental(rental).await?;
+        if r.state != RentalState::Funded || Instant::now() >= deadline {
+            return Ok(r);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }

@@ -24,10 +24,14 @@ pub async fn run(ctx: &Context, a: WatchArgs) -> Result<Output, CliError> {
     let mut alerted = false;
     let mut refreshes = 0u64;
     let mut last = json!({});
+    let mut delivered = false;
     loop {
         let r = ctx.client.rental(&k.rental).await?;
         let now = ctx.client.cluster_time().await?;
         let reading = quote::read_rental(&r, now).map_err(|e| CliError::Refused(format!("{e:?}")))?;
+        if !delivered && r.state != RentalState::Funded {
+            delivered = super::access::delivered(ctx, &k.rental).await?;
+        }
         let total = reading.billable_seconds + reading.remaining_seconds;
         let pct = (reading.billable_seconds * 100).checked_div(total).unwrap_or(100);
         let line = format!(
@@ -44,6 +48,7 @@ pub async fn run(ctx: &Context, a: WatchArgs) -> Result<Output, CliError> {
             "rental": k.rental.to_string(), "state": state_name(r.state), "at": now,
             "elapsed_seconds": reading.billable_seconds, "remaining_seconds": reading.remaining_seconds,
             "cost": token.json(reading.earned), "percent": pct, "low_time_alert": low,
+            "access_delivered": delivered,
         });
         match ctx.format {
             Format::Json => println!("{}", serde_json::to_string(&last).expect("json")),
@@ -56,10 +61,10 @@ pub async fn run(ctx: &Context, a: WatchArgs) -> Result<Output, CliError> {
         if low && !alerted {
             alerted = true;
             eprintln!(
-                "{}warning: less than {} minute(s) left; top up with `gpu-escrow top-up {} <AMOUNT>`",
+                "{}warning: less than {} minute(s) left; top up with `{}`",
                 if tty { "\n" } else { "" },
                 a.alert_below.unwrap_or(0),
-                k.rental
+                ctx.hint(&format!("top-up {} <AMOUNT>", k.rental))
             );
         }
         refreshes += 1;
