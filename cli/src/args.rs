@@ -64,6 +64,9 @@ pub enum Command {
     Activate(ActivateArgs),
     /// Provider: refuse a funded rental; the renter gets everything back
     Decline { rental: String },
+    /// Provider: run the unattended agent: provision, activate, heartbeat, claim, finalize, tear down
+    #[command(subcommand)]
+    Agent(AgentCmd),
     /// Provider: prove service for SLA listings (one-shot, or a loop with --every)
     Heartbeat(HeartbeatArgs),
     /// Provider: collect earnings so far (the platform fee goes to the treasury)
@@ -264,6 +267,46 @@ pub struct HeartbeatArgs {
     /// Stop after this many rounds (for scripts)
     #[arg(long, hide = true)]
     pub rounds: Option<u64>,
+}
+
+#[derive(Subcommand)]
+pub enum AgentCmd {
+    /// Run the agent for your provider wallet until SIGTERM or Ctrl-C (then it drains and exits)
+    Run(AgentRunArgs),
+    /// Counters and health of a running (or the last) agent, from its status file
+    Status {
+        /// The agent's state directory [default: ~/.local/state/gpu-escrow/agent-<WALLET>]
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+pub struct AgentRunArgs {
+    /// Agent config file (TOML): rpc_url, keypair, listings, provision_command, teardown_command, [claim]
+    #[arg(long, value_name = "FILE")]
+    pub agent_config: Option<PathBuf>,
+    /// Command run for each new rental; prints connection details as JSON, or exits non-zero to decline
+    #[arg(long, value_name = "CMD")]
+    pub provision: Option<String>,
+    /// Command run once for each ended rental the agent served
+    #[arg(long, value_name = "CMD")]
+    pub teardown: Option<String>,
+    /// Serve only this listing (repeatable) [default: all your listings]
+    #[arg(long = "listing", value_name = "LISTING")]
+    pub listing: Vec<String>,
+    /// Where the journal and status file live [default: ~/.local/state/gpu-escrow/agent-<WALLET>]
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Seconds between looks at the chain when no notification arrives [default: 5]
+    #[arg(long, value_name = "SECS")]
+    pub poll: Option<u64>,
+    /// Claim each running rental at least every N minutes
+    #[arg(long, value_name = "MINUTES")]
+    pub claim_every: Option<u64>,
+    /// Claim a rental as soon as its unclaimed share reaches AMOUNT tokens, e.g. 1.50
+    #[arg(long, value_name = "AMOUNT")]
+    pub claim_min: Option<String>,
 }
 
 #[derive(Args)]

@@ -1,4 +1,5 @@
 //! `gpu-escrow`: the command line for renters, providers, the arbiter and the admin.
+mod agent;
 mod amount;
 mod args;
 mod commands;
@@ -27,6 +28,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<Output, CliError> {
         Command::Listing(c) => cmd::listing::run(ctx, c).await,
         Command::Activate(a) => cmd::activate::run(ctx, a).await,
         Command::Decline { rental } => cmd::rental::decline(ctx, &rental).await,
+        Command::Agent(c) => agent::run(ctx, c).await,
         Command::Heartbeat(a) => cmd::heartbeat::run(ctx, a).await,
         Command::Claim(a) => cmd::claim::run(ctx, a).await,
         Command::Market(a) => cmd::market::run(ctx, a).await,

@@ -1,187 +1,14 @@
 //! The built `gpu-escrow` binary against a real local validator: every command's happy path
 //! and the errors a user must be able to act on, checking output and on-chain effect.
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use common::{pubkey, Market, Net};
 use gpu_escrow_sdk::{Keypair, Pubkey, Signer};
-use gpu_escrow_tests::validator::{write_keypair, TestValidator};
+use gpu_escrow_tests::validator::TestValidator;
 use serde_json::Value;
-
-struct Net {
-    v: TestValidator,
-    home: tempfile::TempDir,
-}
-
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
-    }
-    fn success(self) -> Self {
-        assert!(self.ok, "command failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
-        self
-    }
-    fn failure(self) -> Self {
-        assert!(!self.ok, "command should have failed:\nstdout: {}", self.stdout);
-        self
-    }
-}
-
-impl Net {
-    fn start() -> Self {
-        Self::with(TestValidator::start())
-    }
-
-    fn with(v: TestValidator) -> Self {
-        Net { v, home: tempfile::tempdir().unwrap() }
-    }
-
-    /// A new wallet file, funded with SOL unless `sol` is 0.
-    fn wallet(&self, name: &str, sol: u64) -> PathBuf {
-        let path = self.home.path().join(format!("{name}.json"));
-        let k = Keypair::new();
-        write_keypair(&path, &k);
-        if sol > 0 {
-            self.v.airdrop(&k.pubkey(), sol * 1_000_000_000);
-        }
-        path
-    }
-
-    fn run(&self, keypair: &Path, args: &[&str]) -> Run {
-        let out = Command::cargo_bin("gpu-escrow")
-            .unwrap()
-            // An empty HOME keeps the developer's own Solana CLI config out of the tests.
-            .env("HOME", self.home.path())
-            .args(["-u", &self.v.rpc_url, "-k"])
-            .arg(keypair)
-            .args(args)
-            .output()
-            .unwrap();
-        Run {
-            ok: out.status.success(),
-            stdout: String::from_utf8_lossy(&out.stdout).into(),
-            stderr: String::from_utf8_lossy(&out.stderr).into(),
-        }
-    }
-
-    fn json(&self, keypair: &Path, args: &[&str]) -> Value {
-        let mut all = vec!["--output", "json"];
-        all.extend_from_slice(args);
-        self.run(keypair, &all).success().json()
-    }
-}
-
-fn pubkey(path: &Path) -> String {
-    gpu_escrow_tests::validator::read_keypair(path).pubkey().to_string()
-}
-
-/// Admin config, a 6-decimal test token, a provider with one listing, a renter with 100 tokens.
-struct Market {
-    net: Net,
-    admin: PathBuf,
-    provider: PathBuf,
-    renter: PathBuf,
-    mint: String,
-    listing: String,
-}
-
-impl Market {
-    fn new(extra_listing_args: &[&str]) -> Self {
-        Self::build(Net::start(), None, extra_listing_args)
-    }
-
-    /// A market whose provider's profile already holds `rating_sum` over `rating_count`
-    /// ratings at genesis (earning them for real takes 10 billed minutes each).
-    fn with_rated_provider(rating_sum: u64, rating_count: u32) -> Self {
-        use anchor_lang::AccountSerialize;
-        let provider = Keypair::new();
-        let (address, bump) = Pubkey::find_program_address(&[b"provider", provider.pubkey().as_ref()], &gpu_escrow_sdk::PROGRAM_ID);
-        let profile = gpu_escrow::state::Provider {
-            authority: provider.pubkey(),
-            registered_at: 0,
-            listings_created: 0,
-            rentals_completed: rating_count as u64,
-            seconds_billed: 3_600 * rating_count as u64,
-            no_shows: 0,
-            disputes_against: 0,
-            disputes_lost: 0,
-            rating_sum,
-            rating_count,
-            heartbeats: 0,
-            bump,
-        };
-        let mut data = Vec::new();
-        profile.try_serialize(&mut data).unwrap();
-        let v = TestValidator::start_with_accounts(&[(address, gpu_escrow_tests::validator::program_account(data))]);
-        Self::build(Net::with(v), Some(provider), &[])
-    }
-
-    fn build(net: Net, registered_provider: Option<Keypair>, extra_listing_args: &[&str]) -> Self {
-        let admin = net.home.path().join("admin.json");
-        std::fs::copy(&net.v.authority_path, &admin).unwrap();
-        net.v.airdrop(&net.v.authority.pubkey(), 50_000_000_000);
-        let arbiter = net.wallet("arbiter", 1);
-        let treasury = net.wallet("treasury", 0);
-        let provider = match &registered_provider {
-            Some(k) => {
-                let path = net.home.path().join("provider.json");
-                write_keypair(&path, k);
-                net.v.airdrop(&k.pubkey(), 5_000_000_000);
-                path
-            }
-            None => net.wallet("provider", 5),
-        };
-        let renter = net.wallet("renter", 5);
-        net.run(
-            &admin,
-            &["config", "init", "--arbiter", &pubkey(&arbiter), "--treasury", &pubkey(&treasury), "--fee-bps", "250"],
-        )
-        .success();
-        let mint = net.json(&admin, &["dev", "create-mint", "--decimals", "6"])["mint"].as_str().unwrap().to_string();
-        net.run(&admin, &["mint", "add", &mint]).success();
-        net.run(&admin, &["dev", "mint-to", &mint, &pubkey(&renter), "100"]).success();
-        if registered_provider.is_none() {
-            net.run(&provider, &["provider", "register"]).success();
-        }
-        let mut args = vec![
-            "listing",
-            "create",
-            "--mint",
-            &mint,
-            "--price",
-            "36",
-            "--gpu",
-            "RTX 4090",
-            "--vram",
-            "24",
-            "--region",
-            "eu-west",
-            "--capacity",
-            "3",
-        ];
-        args.extend_from_slice(extra_listing_args);
-        let listing = net.json(&provider, &args)["listing"].as_str().unwrap().to_string();
-        Market { net, admin, provider, renter, mint, listing }
-    }
-
-    fn balance(&self, owner: &Path) -> u64 {
-        self.net.json(owner, &["dev", "balance", &self.mint, &pubkey(owner)])["balance"]["amount"].as_u64().unwrap()
-    }
-
-    /// Rents without waiting for activation (the test plays the provider by hand).
-    fn rent(&self, hours: &str) -> String {
-        self.net.json(&self.renter, &["rent", &self.listing, "--hours", hours, "--yes", "--wait", "0"])["rental"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-}
 
 #[test]
 fn a_full_rental_through_the_cli() {
@@ -473,7 +300,10 @@ fn help_explains_units_and_completions_generate() {
 fn market_filters_and_sorts_by_the_on_chain_rating() {
     let m = Market::with_rated_provider(9, 2); // 4.5 stars
     let n = &m.net;
-    assert_eq!(n.json(&m.renter, &["market", "--min-rating", "4.5", "--sort", "rating"])["listings"][0]["provider_rating"], 4.5);
+    assert_eq!(
+        n.json(&m.renter, &["market", "--min-rating", "4.5", "--sort", "rating"])["listings"][0]["provider_rating"],
+        4.5
+    );
     assert!(n.json(&m.renter, &["market", "--min-rating", "4.6"])["listings"].as_array().unwrap().is_empty());
     let p = n.json(&m.renter, &["provider", "show", &pubkey(&m.provider)]);
     assert_eq!((p["rating"].as_f64(), p["rentals_completed"].as_u64()), (Some(4.5), Some(2)));

@@ -103,7 +103,9 @@ pub enum AccessError {
     UnknownVersion(u8),
     #[error("malformed access details: {0}")]
     Malformed(String),
-    #[error("the sealed access details take {0} bytes; at most {SEALED_MAX} fit (shorten the note, token or host key)")]
+    #[error(
+        "the sealed access details take {0} bytes; at most {SEALED_MAX} fit (shorten the note, token or host key)"
+    )]
     TooLong(usize),
 }
 
@@ -206,7 +208,9 @@ pub fn normalize_ssh_public_key(text: &str) -> Result<Vec<u8>, String> {
     let mut parts = line.split_whitespace();
     let (kind, body) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     if !TYPES.contains(&kind) {
-        return Err(format!("`{kind}` is not an SSH public key type (expected e.g. ssh-ed25519); is this the .pub file?"));
+        return Err(format!(
+            "`{kind}` is not an SSH public key type (expected e.g. ssh-ed25519); is this the .pub file?"
+        ));
     }
     use base64::Engine;
     base64::engine::general_purpose::STANDARD
@@ -277,7 +281,10 @@ mod tests {
         let forged = seal(&details(), &rental, &r, &mallory).unwrap();
         assert_eq!(open(&forged, &rental, &r, &provider.pubkey(), &key).unwrap_err(), AccessError::BadSignature);
         assert_eq!(open(&[], &rental, &r, &provider.pubkey(), &key).unwrap_err(), AccessError::NotDelivered);
-        assert_eq!(open(&[9, 1, 2], &rental, &r, &provider.pubkey(), &key).unwrap_err(), AccessError::UnknownVersion(9));
+        assert_eq!(
+            open(&[9, 1, 2], &rental, &r, &provider.pubkey(), &key).unwrap_err(),
+            AccessError::UnknownVersion(9)
+        );
     }
 
     #[test]

@@ -10,7 +10,11 @@ use gpu_escrow::state::{Listing, Rental, RentalState};
 /// The terms a renter is quoted on `listing` under the config's `fee_bps`; `open_rental`
 /// carries them and fails with `TermsChanged` if either changed before it landed.
 pub fn terms(listing: &Listing, fee_bps: u16) -> RentalTerms {
-    RentalTerms { price_per_hour: listing.price_per_hour, heartbeat_interval_secs: listing.heartbeat_interval_secs, fee_bps }
+    RentalTerms {
+        price_per_hour: listing.price_per_hour,
+        heartbeat_interval_secs: listing.heartbeat_interval_secs,
+        fee_bps,
+    }
 }
 
 /// A rental's meter read at a moment: what is earned, claimable and refundable now.

@@ -161,7 +161,10 @@ impl TestValidator {
     /// Sends `ixs` signed by `signers` (the first pays) through the SDK's client and waits
     /// for confirmation.
     pub fn send(&self, ixs: &[gpu_escrow_sdk::Instruction], signers: &[&Keypair]) {
-        let client = gpu_escrow_sdk::client::EscrowClient::new(self.rpc_url.clone(), gpu_escrow_sdk::CommitmentConfig::confirmed());
+        let client = gpu_escrow_sdk::client::EscrowClient::new(
+            self.rpc_url.clone(),
+            gpu_escrow_sdk::CommitmentConfig::confirmed(),
+        );
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(client.send(ixs, signers[0], &signers[1..])).unwrap_or_else(|e| panic!("send: {e}"));
     }

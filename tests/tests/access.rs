@@ -23,7 +23,10 @@ fn the_renter_and_only_the_renter_opens_the_sealed_details() {
     // A third party holding the account data (and every transaction) cannot open it.
     let stranger = AccessKey::from_wallet(&m.env.wallet());
     assert_eq!(access::open(&a.sealed, &k.rental, &a.recipient, &provider, &stranger), Err(AccessError::WrongKey));
-    assert_eq!(access::open(&a.sealed, &k.rental, &stranger.recipient(), &provider, &stranger), Err(AccessError::Tampered));
+    assert_eq!(
+        access::open(&a.sealed, &k.rental, &stranger.recipient(), &provider, &stranger),
+        Err(AccessError::Tampered)
+    );
     let mut tampered = a.sealed.clone();
     tampered[20] ^= 0x40;
     assert_eq!(access::open(&tampered, &k.rental, &a.recipient, &provider, &key), Err(AccessError::Tampered));

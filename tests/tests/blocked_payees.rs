@@ -159,13 +159,9 @@ fn a_memo_requiring_account_is_treated_as_unable_to_receive() {
         &[t22::extension::ExtensionType::MemoTransfer],
     )
     .unwrap();
-    let memo = t22::extension::memo_transfer::instruction::enable_required_transfer_memos(
-        &TOKEN_2022,
-        &ata,
-        &p.pubkey(),
-        &[],
-    )
-    .unwrap();
+    let memo =
+        t22::extension::memo_transfer::instruction::enable_required_transfer_memos(&TOKEN_2022, &ata, &p.pubkey(), &[])
+            .unwrap();
     m.env.send(&[realloc, memo], &p, &[]).unwrap();
     m.env.advance(100);
     stop_by_renter(&mut m, &k);

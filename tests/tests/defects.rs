@@ -89,7 +89,10 @@ fn surplus_swept_from_a_vault_is_reported_with_the_parties() {
         .into_iter()
         .find_map(|e| if let EscrowEvent::Settled(s) = e { Some(s) } else { None })
         .expect("RentalSettled in the logs");
-    assert_eq!((settled.swept, settled.renter, settled.provider, settled.mint), (777, r.pubkey(), m.provider.pubkey(), mint));
+    assert_eq!(
+        (settled.swept, settled.renter, settled.provider, settled.mint),
+        (777, r.pubkey(), m.provider.pubkey(), mint)
+    );
     assert_eq!(settled.refund_amount + settled.swept, m.balances().renter - (RENTER_FUNDS - 600_000));
 }
 

@@ -31,7 +31,9 @@ fn a_transfer_hook_someone_could_still_set_is_refused() {
     let err = add(
         &mut env,
         ExtensionType::TransferHook,
-        Box::new(move |m, a| vec![t22::extension::transfer_hook::instruction::initialize(&t, m, Some(*a), None).unwrap()]),
+        Box::new(move |m, a| {
+            vec![t22::extension::transfer_hook::instruction::initialize(&t, m, Some(*a), None).unwrap()]
+        }),
     );
     assert_eq!(err.unwrap_err(), "MintHasTransferHook");
     // Token-2022 requires a hook to have an authority or a program, so a mint with this

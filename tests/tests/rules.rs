@@ -84,7 +84,10 @@ fn payouts_cannot_be_redirected_to_a_wrong_account() {
     let r = m.renter.insecure_clone();
     let mut stop = ix::stop_rental(&r.pubkey(), &k, &m.env.treasury.pubkey());
     let provider_token = k.provider_token();
-    stop.accounts.iter_mut().filter(|a| a.pubkey == provider_token).for_each(|a| a.pubkey = k.token_account_of(&thief.pubkey()));
+    stop.accounts
+        .iter_mut()
+        .filter(|a| a.pubkey == provider_token)
+        .for_each(|a| a.pubkey = k.token_account_of(&thief.pubkey()));
     m.env.send1(stop, &r).unwrap();
     assert_eq!(m.env.balance(&thief.pubkey(), &mint), 0);
     let rental = m.rental(&k);

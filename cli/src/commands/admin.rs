@@ -78,7 +78,11 @@ pub async fn mint(ctx: &Context, cmd: MintCmd) -> Result<Output, CliError> {
                 "mint add",
                 &sig,
                 json!({ "mint": mint.to_string(), "token_program": token.program.to_string(), "decimals": token.decimals }),
-                &format!("accepted {} for payment; fee account of the treasury: {}", token.label, gpu_escrow_sdk::pda::ata(&treasury, &mint, &token.program)),
+                &format!(
+                    "accepted {} for payment; fee account of the treasury: {}",
+                    token.label,
+                    gpu_escrow_sdk::pda::ata(&treasury, &mint, &token.program)
+                ),
             ))
         }
         MintCmd::Remove { mint } => {

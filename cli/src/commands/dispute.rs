@@ -43,7 +43,9 @@ pub async fn run(ctx: &Context, cmd: DisputeCmd) -> Result<Output, CliError> {
             }
             let arbiter = ctx.client.config().await?.arbiter;
             if me != arbiter {
-                return Err(CliError::Refused(format!("Only the arbiter ({arbiter}) may resolve disputes; you are {me}")));
+                return Err(CliError::Refused(format!(
+                    "Only the arbiter ({arbiter}) may resolve disputes; you are {me}"
+                )));
             }
             if me == r.renter || me == r.provider {
                 return Err(CliError::Refused(format!(
@@ -51,8 +53,10 @@ pub async fn run(ctx: &Context, cmd: DisputeCmd) -> Result<Output, CliError> {
                     k.rental
                 )));
             }
-            send_settlement(ctx, &k, &r, "dispute resolve", |me, treasury| ix::resolve_dispute(me, &k, treasury, amount))
-                .await
+            send_settlement(ctx, &k, &r, "dispute resolve", |me, treasury| {
+                ix::resolve_dispute(me, &k, treasury, amount)
+            })
+            .await
         }
         DisputeCmd::FinalizeExpired { rental } => {
             let (k, r) = rental_in(ctx, &rental, &[RentalState::Disputed]).await?;

@@ -131,7 +131,10 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
                 Ok(details) => {
                     let (aj, ah) = super::access::render(&details);
                     j["access"] = aj;
-                    human.push_str(&format!("\nactive:    billing started; paid through {}\n{ah}", crate::output::when(waited.end_at)));
+                    human.push_str(&format!(
+                        "\nactive:    billing started; paid through {}\n{ah}",
+                        crate::output::when(waited.end_at)
+                    ));
                 }
                 Err(e) => {
                     j["access"] = serde_json::Value::Null;

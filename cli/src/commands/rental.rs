@@ -87,7 +87,9 @@ pub async fn close(ctx: &Context, rental: &str, rate: Option<u8>) -> Result<Outp
         &sig,
         json!({ "rental": k.rental.to_string(), "rating": rate }),
         &match rate {
-            Some(stars) => format!("rental closed and rated {stars}/5; its account deposits (SOL) were returned to you"),
+            Some(stars) => {
+                format!("rental closed and rated {stars}/5; its account deposits (SOL) were returned to you")
+            }
             None => "rental closed; its account deposits (SOL) were returned to you".into(),
         },
     ))

@@ -32,7 +32,13 @@ pub async fn send_settlement(
 }
 
 /// What a settlement moved ("paid now"), the rental's totals, and anything held.
-pub fn report(ctx: &Context, k: &RentalKeys, before: &Rental, after: &Rental, token: &Token) -> (serde_json::Value, String) {
+pub fn report(
+    ctx: &Context,
+    k: &RentalKeys,
+    before: &Rental,
+    after: &Rental,
+    token: &Token,
+) -> (serde_json::Value, String) {
     let now = (
         after.provider_paid - before.provider_paid,
         after.fee_paid - before.fee_paid,
@@ -64,7 +70,9 @@ pub fn report(ctx: &Context, k: &RentalKeys, before: &Rental, after: &Rental, to
         token.show(after.refunded),
         token.show(after.deposited),
     );
-    for (who, amount) in [("provider", after.provider_owed), ("treasury", after.fee_owed), ("renter", after.renter_owed)] {
+    for (who, amount) in
+        [("provider", after.provider_owed), ("treasury", after.fee_owed), ("renter", after.renter_owed)]
+    {
         if amount > 0 {
             h.push_str(&format!(
                 "\nheld:      {} for the {who}, whose token account could not receive; they take it with `{}`",

@@ -75,7 +75,10 @@ fn situation(ctx: &Context, key: &Pubkey, r: &Rental, now: i64, delivered: bool)
             crate::output::when(r.dispute_opened_at.saturating_add(r.dispute_timeout_secs as i64))
         ),
         RentalState::Settled | RentalState::Cancelled if r.owed_total() != Some(0) => {
-            format!("over; funds are held for a payee whose account could not receive (`{}`)", ctx.hint_for_others(&format!("withdraw {key}")))
+            format!(
+                "over; funds are held for a payee whose account could not receive (`{}`)",
+                ctx.hint_for_others(&format!("withdraw {key}"))
+            )
         }
         RentalState::Settled | RentalState::Cancelled => {
             format!("over; close it to get its account deposits (SOL) back: `{}`", ctx.hint(&format!("close {key}")))
@@ -110,7 +113,11 @@ pub async fn status(ctx: &Context, rental: &str) -> Result<Output, CliError> {
         token.show(r.provider_paid), token.show(r.fee_paid), token.show(r.refunded)
     );
     if r.activated_at != 0 {
-        human.push_str(&format!("\nstarted:    {}\npaid until: {}", crate::output::when(r.activated_at), crate::output::when(r.end_at)));
+        human.push_str(&format!(
+            "\nstarted:    {}\npaid until: {}",
+            crate::output::when(r.activated_at),
+            crate::output::when(r.end_at)
+        ));
     }
     Ok(Output::new(j, human))
 }

@@ -5,7 +5,9 @@
 //! Here the client passes each bump; the runtime derives the address from the signer seeds
 //! of the creating CPI, so a wrong bump or seed cannot create anything.
 use anchor_lang::prelude::*;
-use anchor_lang::system_program::{allocate, assign, create_account, transfer, Allocate, Assign, CreateAccount, Transfer};
+use anchor_lang::system_program::{
+    allocate, assign, create_account, transfer, Allocate, Assign, CreateAccount, Transfer,
+};
 
 /// Creates `target` (a PDA signed for by `seeds`, bump included) with `space` bytes owned by
 /// `owner`, paid by `payer`. Addresses are predictable, so a stranger may send lamports to
@@ -30,7 +32,10 @@ pub fn create_pda_account<'info>(
     if missing > 0 {
         transfer(CpiContext::new(system, Transfer { from: payer, to: target.clone() }), missing)?;
     }
-    allocate(CpiContext::new_with_signer(system, Allocate { account_to_allocate: target.clone() }, signer), space as u64)?;
+    allocate(
+        CpiContext::new_with_signer(system, Allocate { account_to_allocate: target.clone() }, signer),
+        space as u64,
+    )?;
     assign(CpiContext::new_with_signer(system, Assign { account_to_assign: target }, signer), owner)
 }
 

@@ -86,7 +86,8 @@ pub fn deposit_to_vault<'info>(
     owner: AccountInfo<'info>,
     amount: u64,
 ) -> Result<()> {
-    let accounts = TransferChecked { from: from.to_account_info(), mint: mint.to_account_info(), to: vault, authority: owner };
+    let accounts =
+        TransferChecked { from: from.to_account_info(), mint: mint.to_account_info(), to: vault, authority: owner };
     transfer_checked(CpiContext::new(token_program.key(), accounts), amount, mint.decimals)
 }
 

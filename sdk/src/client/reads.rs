@@ -7,7 +7,9 @@ use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConf
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 
 use super::{EscrowClient, ListingFilter, Party};
-use crate::accounts::{decode, fixed_bytes, Config, Listing, Provider, Rental, RentalAccess, GPU_MODEL_LEN, REGION_LEN};
+use crate::accounts::{
+    decode, fixed_bytes, Config, Listing, Provider, Rental, RentalAccess, GPU_MODEL_LEN, REGION_LEN,
+};
 use crate::error::{SdkError, SdkResult};
 use crate::ix::RentalKeys;
 use crate::pda::{self, PROGRAM_ID};

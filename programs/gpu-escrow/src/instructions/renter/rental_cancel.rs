@@ -1,7 +1,6 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-
 use crate::errors::EscrowError;
 use crate::events::RentalCancelled;
 use crate::instructions::now;
@@ -80,7 +79,8 @@ impl EndUnactivated<'_> {
         let authority = self.rental.to_account_info();
         let renter_info = self.renter.to_account_info();
         self.rental.with_signer(|signer| -> Result<()> {
-            let v = Vault { token_program: &self.token_program, vault: &self.vault, mint: &self.mint, authority, signer };
+            let v =
+                Vault { token_program: &self.token_program, vault: &self.vault, mint: &self.mint, authority, signer };
             v.pay_share(&self.renter_token, &renter, held, &mut renter_owed)?;
             if renter_owed == 0 {
                 v.close(renter_info)?;

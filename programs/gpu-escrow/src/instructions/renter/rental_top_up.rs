@@ -50,7 +50,14 @@ impl TopUp<'_> {
         let a = &mut ctx.accounts;
         let before = a.vault.amount;
         let vault = a.vault.to_account_info();
-        deposit_to_vault(&a.token_program, &a.renter_token, &a.mint, vault.clone(), a.renter.to_account_info(), amount)?;
+        deposit_to_vault(
+            &a.token_program,
+            &a.renter_token,
+            &a.mint,
+            vault.clone(),
+            a.renter.to_account_info(),
+            amount,
+        )?;
         // Record what the vault actually received, not what was asked for.
         let received = token_amount(&vault)?.checked_sub(before).ok_or(EscrowError::LedgerInconsistent)?;
         let r = &mut a.rental;

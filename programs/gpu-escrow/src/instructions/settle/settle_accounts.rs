@@ -69,7 +69,8 @@ impl Settle<'_> {
         let authority = self.rental.to_account_info();
         let renter_info = self.renter.to_account_info();
         self.rental.with_signer(|signer| -> Result<()> {
-            let v = Vault { token_program: &self.token_program, vault: &self.vault, mint: &self.mint, authority, signer };
+            let v =
+                Vault { token_program: &self.token_program, vault: &self.vault, mint: &self.mint, authority, signer };
             v.pay_share(&self.provider_token, &provider, s.provider_delta, &mut provider_owed)?;
             v.pay_share(&self.treasury_token, &treasury, s.fee_delta, &mut fee_owed)?;
             v.pay_share(&self.renter_token, &renter, to_renter, &mut renter_owed)?;

@@ -93,7 +93,13 @@ impl WithdrawOwed<'_> {
             }
             Ok(())
         })?;
-        emit!(Withdrawn { rental: a.rental.key(), payee: who, to: a.destination.key(), amount: pay, vault_closed: close });
+        emit!(Withdrawn {
+            rental: a.rental.key(),
+            payee: who,
+            to: a.destination.key(),
+            amount: pay,
+            vault_closed: close
+        });
         Ok(())
     }
 }

@@ -1,0 +1,126 @@
+//! What the agent has done on this machine that the chain cannot tell: which rentals it
+//! provisioned (and with which connection details), and which it has torn down. The chain
+//! decides every money action; this file only keeps local side effects from repeating or
+//! being forgotten across restarts. Written atomically (temp file, then rename).
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use gpu_escrow_sdk::access::ConnectionDetails;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The provision command was started; if the agent died here it runs again (commands
+    /// must be idempotent per rental).
+    Provisioning,
+    /// Provisioned; the details are kept so a restart activates with them, not re-provisions.
+    Provisioned,
+    /// Active on-chain (or found running at start): torn down once it ends.
+    Serving,
+    TornDown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub phase: Phase,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<ConnectionDetails>,
+    pub renter: String,
+    pub listing: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    pub rentals_served: u64,
+    pub activations: u64,
+    pub declines: u64,
+    pub heartbeats: u64,
+    pub claims: u64,
+    pub finalizes: u64,
+    pub teardowns: u64,
+    pub failures: u64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Journal {
+    pub rentals: BTreeMap<String, Entry>,
+    pub counters: Counters,
+    #[serde(skip)]
+    path: PathBuf,
+}
+
+impl Journal {
+    pub fn load(dir: &Path) -> Result<Self, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create state dir {}: {e}", dir.display()))?;
+        let path = dir.join("journal.json");
+        let mut j: Journal = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                serde_json::from_str(&text).map_err(|e| format!("journal {} is corrupt: {e}", path.display()))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Journal::default(),
+            Err(e) => return Err(format!("cannot read journal {}: {e}", path.display())),
+        };
+        j.path = path;
+        Ok(j)
+    }
+
+    pub fn save(&self) -> Result<(), String> {
+        write_atomic(&self.path, &serde_json::to_vec_pretty(self).expect("journal serialises"))
+    }
+
+    pub fn phase(&self, rental: &str) -> Option<Phase> {
+        self.rentals.get(rental).map(|e| e.phase)
+    }
+
+    pub fn set(&mut self, rental: &str, entry: Entry) -> Result<(), String> {
+        self.rentals.insert(rental.to_string(), entry);
+        self.save()
+    }
+
+    pub fn set_phase(&mut self, rental: &str, phase: Phase) -> Result<(), String> {
+        if let Some(e) = self.rentals.get_mut(rental) {
+            e.phase = phase;
+            if phase != Phase::Provisioned {
+                e.details = None; // connection secrets are kept only as long as needed
+            }
+        }
+        self.save()
+    }
+
+    /// Forgets torn-down rentals whose accounts are gone: nothing can happen to them again.
+    pub fn forget(&mut self, rental: &str) -> Result<(), String> {
+        self.rentals.remove(rental);
+        self.save()
+    }
+}
+
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot replace {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_journal_survives_a_restart_and_drops_secrets_once_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::load(dir.path()).unwrap();
+        let details =
+            ConnectionDetails { host: Some("h".into()), password: Some("secret".into()), ..Default::default() };
+        let e = Entry { phase: Phase::Provisioned, details: Some(details), renter: "r".into(), listing: "l".into() };
+        j.set("R1", e.clone()).unwrap();
+        j.counters.activations = 3;
+        j.save().unwrap();
+        let mut again = Journal::load(dir.path()).unwrap();
+        assert_eq!((again.rentals["R1"].clone(), again.counters.activations), (e, 3));
+        again.set_phase("R1", Phase::Serving).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("journal.json")).unwrap();
+        assert!(!text.contains("secret"), "{text}");
+        again.forget("R1").unwrap();
+        assert!(Journal::load(dir.path()).unwrap().rentals.is_empty());
+    }
+}

@@ -1,0 +1,186 @@
+//! The CLI test harness: the built `gpu-escrow` binary run as a separate process against a
+//! real local validator, with wallets in a temporary HOME and a ready market.
+#![allow(dead_code)] // each test crate uses its own part of the harness
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use gpu_escrow_sdk::{Keypair, Pubkey, Signer};
+use gpu_escrow_tests::validator::{write_keypair, TestValidator};
+use serde_json::Value;
+
+pub struct Net {
+    pub v: TestValidator,
+    pub home: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+    pub fn success(self) -> Self {
+        assert!(self.ok, "command failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+    pub fn failure(self) -> Self {
+        assert!(!self.ok, "command should have failed:\nstdout: {}", self.stdout);
+        self
+    }
+}
+
+impl Net {
+    pub fn start() -> Self {
+        Self::with(TestValidator::start())
+    }
+
+    pub fn with(v: TestValidator) -> Self {
+        Net { v, home: tempfile::tempdir().unwrap() }
+    }
+
+    /// A new wallet file, funded with SOL unless `sol` is 0.
+    pub fn wallet(&self, name: &str, sol: u64) -> PathBuf {
+        let path = self.home.path().join(format!("{name}.json"));
+        let k = Keypair::new();
+        write_keypair(&path, &k);
+        if sol > 0 {
+            self.v.airdrop(&k.pubkey(), sol * 1_000_000_000);
+        }
+        path
+    }
+
+    pub fn run(&self, keypair: &Path, args: &[&str]) -> Run {
+        let out = Command::cargo_bin("gpu-escrow")
+            .unwrap()
+            // An empty HOME keeps the developer's own Solana CLI config out of the tests.
+            .env("HOME", self.home.path())
+            .args(["-u", &self.v.rpc_url, "-k"])
+            .arg(keypair)
+            .args(args)
+            .output()
+            .unwrap();
+        Run {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::from_utf8_lossy(&out.stderr).into(),
+        }
+    }
+
+    pub fn json(&self, keypair: &Path, args: &[&str]) -> Value {
+        let mut all = vec!["--output", "json"];
+        all.extend_from_slice(args);
+        self.run(keypair, &all).success().json()
+    }
+}
+
+pub fn pubkey(path: &Path) -> String {
+    gpu_escrow_tests::validator::read_keypair(path).pubkey().to_string()
+}
+
+/// Admin config, a 6-decimal test token, a provider with one listing, a renter with 100 tokens.
+pub struct Market {
+    pub net: Net,
+    pub admin: PathBuf,
+    pub provider: PathBuf,
+    pub renter: PathBuf,
+    pub mint: String,
+    pub listing: String,
+}
+
+impl Market {
+    pub fn new(extra_listing_args: &[&str]) -> Self {
+        Self::build(Net::start(), None, extra_listing_args)
+    }
+
+    /// A market whose provider's profile already holds `rating_sum` over `rating_count`
+    /// ratings at genesis (earning them for real takes 10 billed minutes each).
+    pub fn with_rated_provider(rating_sum: u64, rating_count: u32) -> Self {
+        use anchor_lang::AccountSerialize;
+        let provider = Keypair::new();
+        let (address, bump) =
+            Pubkey::find_program_address(&[b"provider", provider.pubkey().as_ref()], &gpu_escrow_sdk::PROGRAM_ID);
+        let profile = gpu_escrow::state::Provider {
+            authority: provider.pubkey(),
+            registered_at: 0,
+            listings_created: 0,
+            rentals_completed: rating_count as u64,
+            seconds_billed: 3_600 * rating_count as u64,
+            no_shows: 0,
+            disputes_against: 0,
+            disputes_lost: 0,
+            rating_sum,
+            rating_count,
+            heartbeats: 0,
+            bump,
+        };
+        let mut data = Vec::new();
+        profile.try_serialize(&mut data).unwrap();
+        let v = TestValidator::start_with_accounts(&[(address, gpu_escrow_tests::validator::program_account(data))]);
+        Self::build(Net::with(v), Some(provider), &[])
+    }
+
+    pub fn build(net: Net, registered_provider: Option<Keypair>, extra_listing_args: &[&str]) -> Self {
+        let admin = net.home.path().join("admin.json");
+        std::fs::copy(&net.v.authority_path, &admin).unwrap();
+        net.v.airdrop(&net.v.authority.pubkey(), 50_000_000_000);
+        let arbiter = net.wallet("arbiter", 1);
+        let treasury = net.wallet("treasury", 0);
+        let provider = match &registered_provider {
+            Some(k) => {
+                let path = net.home.path().join("provider.json");
+                write_keypair(&path, k);
+                net.v.airdrop(&k.pubkey(), 5_000_000_000);
+                path
+            }
+            None => net.wallet("provider", 5),
+        };
+        let renter = net.wallet("renter", 5);
+        net.run(
+            &admin,
+            &["config", "init", "--arbiter", &pubkey(&arbiter), "--treasury", &pubkey(&treasury), "--fee-bps", "250"],
+        )
+        .success();
+        let mint = net.json(&admin, &["dev", "create-mint", "--decimals", "6"])["mint"].as_str().unwrap().to_string();
+        net.run(&admin, &["mint", "add", &mint]).success();
+        net.run(&admin, &["dev", "mint-to", &mint, &pubkey(&renter), "100"]).success();
+        if registered_provider.is_none() {
+            net.run(&provider, &["provider", "register"]).success();
+        }
+        let mut args = vec![
+            "listing",
+            "create",
+            "--mint",
+            &mint,
+            "--price",
+            "36",
+            "--gpu",
+            "RTX 4090",
+            "--vram",
+            "24",
+            "--region",
+            "eu-west",
+            "--capacity",
+            "3",
+        ];
+        args.extend_from_slice(extra_listing_args);
+        let listing = net.json(&provider, &args)["listing"].as_str().unwrap().to_string();
+        Market { net, admin, provider, renter, mint, listing }
+    }
+
+    pub fn balance(&self, owner: &Path) -> u64 {
+        self.net.json(owner, &["dev", "balance", &self.mint, &pubkey(owner)])["balance"]["amount"].as_u64().unwrap()
+    }
+
+    /// Rents without waiting for activation (the test plays the provider by hand).
+    pub fn rent(&self, hours: &str) -> String {
+        self.net.json(&self.renter, &["rent", &self.listing, "--hours", hours, "--yes", "--wait", "0"])["rental"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
