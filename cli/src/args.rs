@@ -130,6 +130,8 @@ pub enum Command {
     /// Local-cluster helpers: airdrop SOL, create a test token, mint test tokens
     #[command(subcommand)]
     Dev(DevCmd),
+    /// Print your wallet's address (the public key of -k or the Solana config's keypair)
+    Address,
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
     Completions { shell: clap_complete::Shell },
 }
@@ -454,4 +456,10 @@ pub enum DevCmd {
     Balance { mint: String, owner: Option<String> },
     /// Create a new keypair file
     Keygen { path: PathBuf },
+    /// Wait until the cluster answers (for scripts that just started a validator)
+    Wait {
+        /// Give up after this many seconds
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
 }

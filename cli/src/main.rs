@@ -48,6 +48,10 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<Output, CliError> {
         Command::History { csv } => cmd::receipt::history(ctx, csv.as_deref()).await,
         Command::Program(c) => cmd::program::run(ctx, c).await,
         Command::Dev(c) => cmd::dev::run(ctx, c).await,
+        Command::Address => {
+            let me = ctx.signer_pubkey()?;
+            Ok(Output::new(serde_json::json!({ "address": me.to_string() }), me.to_string()))
+        }
         Command::Completions { .. } => unreachable!("handled before a cluster context exists"),
     }
 }

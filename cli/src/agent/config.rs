@@ -180,6 +180,15 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_in_the_repository_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent/agent.toml");
+        let f: FileConfig = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let c = resolve(Some(&path), f, Overrides::default()).unwrap();
+        assert!(c.provision_command.ends_with("provision.sh") && c.teardown_command.is_some());
+        assert_eq!((c.claim_every_secs, c.claim_min_amount.as_deref()), (Some(1_800), Some("5.00")));
+    }
+
+    #[test]
     fn websocket_urls_follow_the_solana_cli() {
         assert_eq!(ws_url_for("http://127.0.0.1:8899"), "ws://127.0.0.1:8900");
         assert_eq!(ws_url_for("https://api.devnet.solana.com"), "wss://api.devnet.solana.com");

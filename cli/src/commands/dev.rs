@@ -89,6 +89,23 @@ pub async fn run(ctx: &Context, cmd: DevCmd) -> Result<Output, CliError> {
                 token.show(units),
             ))
         }
+        DevCmd::Wait { timeout } => {
+            let deadline = std::time::Instant::now() + Duration::from_secs(timeout);
+            loop {
+                match ctx.client.rpc().get_health().await {
+                    Ok(()) => {
+                        return Ok(Output::new(
+                            json!({ "url": ctx.url, "healthy": true }),
+                            format!("{} is up", ctx.url),
+                        ))
+                    }
+                    Err(e) if std::time::Instant::now() >= deadline => {
+                        return Err(CliError::Refused(format!("cannot reach {} after {timeout} s: {e}", ctx.url)))
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
+        }
         DevCmd::Keygen { path } => {
             if path.exists() {
                 return Err(CliError::Refused(format!(
