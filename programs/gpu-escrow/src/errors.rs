@@ -44,8 +44,6 @@ pub enum EscrowError {
     MintHasCloseAuthority,
     #[msg("Mint rejected: Token-2022 extension not known to be safe for escrow")]
     MintExtensionNotAllowed,
-    #[msg("The token program does not own this mint")]
-    WrongTokenProgram,
 
     // -- listings
     #[msg("Price per hour must be greater than zero")]
@@ -76,7 +74,7 @@ pub enum EscrowError {
     InvalidRating,
     #[msg("Only a settled rental can be rated")]
     RatingNotAllowed,
-    #[msg("Only a rental that billed at least 10 minutes can be rated")]
+    #[msg("Only a rental that billed at least 10 minutes and the token's minimum amount can be rated")]
     RatingNotEarned,
     #[msg("The rental is not waiting for activation (state must be Funded)")]
     RentalNotFunded,
@@ -98,11 +96,11 @@ pub enum EscrowError {
     NoHeartbeatSla,
     #[msg("The activation deadline has passed; the rental can only be cancelled")]
     ActivationExpired,
-    #[msg("The listing's terms changed since your quote (price, heartbeat SLA or fee); review them and rent again")]
+    #[msg("The rental's terms changed since your quote (price, heartbeat SLA, fee or timeouts); review them and rent again")]
     TermsChanged,
     #[msg("Another rental took this rental id first; read the listing's next rental id and retry")]
     StaleRentalId,
-    #[msg("The SSH public key is longer than 600 bytes; use an ed25519 key")]
+    #[msg("The SSH public key is longer than 520 bytes; use an ed25519 key")]
     SshKeyTooLong,
     #[msg("The sealed access details are longer than 768 bytes")]
     SealedAccessTooLong,
@@ -112,12 +110,16 @@ pub enum EscrowError {
     NotProvider,
     #[msg("Only the renter or the provider may do this")]
     NotParty,
+    #[msg("The provider profile passed is not the one of this rental's provider")]
+    WrongProviderProfile,
     #[msg("Only the renter may cancel before the activation timeout")]
     CancelTooEarly,
     #[msg("Nothing to claim yet")]
     NothingToClaim,
     #[msg("The dispute timeout has not passed")]
     DisputeNotExpired,
+    #[msg("The dispute timeout has passed: it settles by the timeout rule (anyone may finalize it)")]
+    DisputeTimedOut,
     #[msg("Award exceeds the amount locked by the dispute")]
     AwardExceedsLocked,
     #[msg("The arbiter is a party to this rental and may not rule on it; it settles by the timeout rule")]

@@ -4,8 +4,8 @@
 //! permissionless instruction (finalize, expired dispute, timed-out cancel) could pad the
 //! transaction to truncate them; so no receipt depends on them alone: `RentalClosed`, in the
 //! renter's own closing transaction, carries the complete final ledger, and while the rental
-//! account exists it is the source of truth. (`emit_cpi!` would survive truncation at about
-//! 2,700 CU per event, a self-CPI plus a PDA signature; see BENCHMARKS.md.)
+//! account exists it is the source of truth. (`emit_cpi!` would survive truncation at the
+//! cost of a self-CPI signed by a PDA per event; BENCHMARKS.md measures both.)
 use anchor_lang::prelude::*;
 
 #[event]
@@ -47,6 +47,7 @@ pub struct MintAdded {
     pub mint: Pubkey,
     pub token_program: Pubkey,
     pub decimals: u8,
+    pub min_rated_gross: u64,
 }
 
 #[event]

@@ -4,6 +4,14 @@
 //! per second of actual use and may claim while the rental runs; either party can stop at
 //! any time; disputes freeze only the earned-but-unclaimed amount until the arbiter or the
 //! timeout rule settles it. All money math lives in [`math`].
+//!
+//! Account identity: each account type of this program is created by exactly one
+//! instruction, at exactly one PDA (Config at `["config"]`, a Provider at its authority's
+//! PDA storing that authority, and so on). So an account owned by this program with a given
+//! type's discriminator is genuine, and instructions check relations by stored fields
+//! (`has_one`, `provider_profile.authority == rental.provider`) instead of re-deriving
+//! addresses, which costs 1,500 CU per PDA. Token accounts are not ours and anyone can make
+//! one with any authority, so the vault is checked against the address the rental stores.
 #![cfg_attr(target_arch = "bpf", feature(abi_unadjusted))]
 #![allow(unexpected_cfgs)]
 
@@ -52,8 +60,8 @@ pub mod gpu_escrow {
     }
 
     #[access_control(ctx.accounts.validate())]
-    pub fn add_mint(ctx: Context<AddMint>) -> Result<()> {
-        AddMint::handle(ctx)
+    pub fn add_mint(ctx: Context<AddMint>, args: AddMintArgs) -> Result<()> {
+        AddMint::handle(ctx, args)
     }
 
     pub fn remove_mint(ctx: Context<RemoveMint>) -> Result<()> {

@@ -8,6 +8,9 @@ pub struct AcceptedMint {
     pub token_program: Pubkey,
     pub decimals: u8,
     pub bump: u8,
+    /// What a rental must have billed (gross, base units) before its renter may rate it, so
+    /// a rating costs a real amount in this token, not just a transaction fee.
+    pub min_rated_gross: u64,
 }
 
 impl AcceptedMint {

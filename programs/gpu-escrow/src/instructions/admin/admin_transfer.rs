@@ -2,14 +2,13 @@ use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
 use crate::events::{AdminAccepted, AdminProposed};
-use crate::seeds;
 use crate::state::Config;
 
 /// Step one of two: the current admin names a successor, who must then accept.
 #[derive(Accounts)]
 pub struct ProposeAdmin<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, seeds = [seeds::CONFIG], bump = config.bump, has_one = admin @ EscrowError::NotAdmin)]
+    #[account(mut, has_one = admin @ EscrowError::NotAdmin)]
     pub config: Account<'info, Config>,
 }
 
@@ -26,7 +25,7 @@ impl ProposeAdmin<'_> {
 #[derive(Accounts)]
 pub struct AcceptAdmin<'info> {
     pub pending_admin: Signer<'info>,
-    #[account(mut, seeds = [seeds::CONFIG], bump = config.bump)]
+    #[account(mut)]
     pub config: Account<'info, Config>,
 }
 

@@ -23,12 +23,32 @@ pub struct InitializeConfig<'info> {
     pub admin: Signer<'info>,
     #[account(init, payer = admin, space = 8 + Config::INIT_SPACE, seeds = [seeds::CONFIG], bump)]
     pub config: Account<'info, Config>,
-    #[account(constraint = program.programdata_address()? == Some(program_data.key()))]
     pub program: Program<'info, GpuEscrow>,
-    #[account(constraint = program_data.upgrade_authority_address == Some(admin.key())
+    /// CHECK: the loader's ProgramData of `program`, read by `upgrade_authority`.
+    #[account(constraint = upgrade_authority(&program, &program_data)? == Some(admin.key())
         @ EscrowError::NotUpgradeAuthority)]
-    pub program_data: Account<'info, ProgramData>,
+    pub program_data: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
+}
+
+/// The upgrade authority recorded in `program`'s ProgramData account. Both loader accounts
+/// are read at their fixed offsets (Program: u32 tag 2, then the ProgramData address;
+/// ProgramData: u32 tag 3, u64 slot, Option<Pubkey>) instead of through bincode, whose
+/// decoding would pull about 60 KB of formatting code into the program.
+pub fn upgrade_authority(program: &AccountInfo, program_data: &AccountInfo) -> Result<Option<Pubkey>> {
+    use anchor_lang::solana_program::bpf_loader_upgradeable::ID as LOADER;
+    let wrong = || error!(EscrowError::NotUpgradeAuthority);
+    let p = program.try_borrow_data()?;
+    let d = program_data.try_borrow_data()?;
+    let points_here = p.len() >= 36 && p[..4] == 2u32.to_le_bytes() && p[4..36] == program_data.key.to_bytes();
+    if !points_here || *program_data.owner != LOADER || d.len() < 45 || d[..4] != 3u32.to_le_bytes() {
+        return Err(wrong());
+    }
+    match d[12] {
+        0 => Ok(None),
+        1 => Ok(Some(Pubkey::try_from(&d[13..45]).map_err(|_| wrong())?)),
+        _ => Err(wrong()),
+    }
 }
 
 impl InitializeConfig<'_> {

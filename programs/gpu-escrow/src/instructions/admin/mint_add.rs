@@ -7,11 +7,17 @@ use crate::seeds;
 use crate::state::{AcceptedMint, Config};
 use crate::token::check_mint_extensions;
 
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddMintArgs {
+    /// Minimum gross a rental in this token must have billed to be rated (base units).
+    pub min_rated_gross: u64,
+}
+
 #[derive(Accounts)]
 pub struct AddMint<'info> {
     #[account(mut)]
     pub admin: Signer<'info>,
-    #[account(seeds = [seeds::CONFIG], bump = config.bump, has_one = admin @ EscrowError::NotAdmin)]
+    #[account(has_one = admin @ EscrowError::NotAdmin)]
     pub config: Account<'info, Config>,
     #[account(mint::token_program = token_program)]
     pub mint: InterfaceAccount<'info, Mint>,
@@ -27,15 +33,21 @@ impl AddMint<'_> {
         check_mint_extensions(&self.mint.to_account_info())
     }
 
-    pub fn handle(mut ctx: Context<Self>) -> Result<()> {
+    pub fn handle(mut ctx: Context<Self>, args: AddMintArgs) -> Result<()> {
         let a = &mut ctx.accounts;
         a.accepted_mint.set_inner(AcceptedMint {
             mint: a.mint.key(),
             token_program: a.token_program.key(),
             decimals: a.mint.decimals,
             bump: ctx.bumps.accepted_mint,
+            min_rated_gross: args.min_rated_gross,
         });
-        emit!(MintAdded { mint: a.mint.key(), token_program: a.token_program.key(), decimals: a.mint.decimals });
+        emit!(MintAdded {
+            mint: a.mint.key(),
+            token_program: a.token_program.key(),
+            decimals: a.mint.decimals,
+            min_rated_gross: args.min_rated_gross,
+        });
         Ok(())
     }
 }

@@ -2,7 +2,6 @@ use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
 use crate::events::MintRemoved;
-use crate::seeds;
 use crate::state::{AcceptedMint, Config};
 
 /// Stops new listings and rentals in this mint; running rentals are unaffected.
@@ -10,10 +9,9 @@ use crate::state::{AcceptedMint, Config};
 pub struct RemoveMint<'info> {
     #[account(mut)]
     pub admin: Signer<'info>,
-    #[account(seeds = [seeds::CONFIG], bump = config.bump, has_one = admin @ EscrowError::NotAdmin)]
+    #[account(has_one = admin @ EscrowError::NotAdmin)]
     pub config: Account<'info, Config>,
-    #[account(mut, close = admin,
-        seeds = [seeds::ACCEPTED_MINT, accepted_mint.mint.as_ref()], bump = accepted_mint.bump)]
+    #[account(mut, close = admin)]
     pub accepted_mint: Account<'info, AcceptedMint>,
 }
 

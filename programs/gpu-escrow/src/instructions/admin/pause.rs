@@ -2,7 +2,6 @@ use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
 use crate::events::MarketPauseSet;
-use crate::seeds;
 use crate::state::Config;
 
 /// Pause blocks only new listings, new rentals and top-ups. Nothing that releases money
@@ -10,7 +9,7 @@ use crate::state::Config;
 #[derive(Accounts)]
 pub struct SetPaused<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, seeds = [seeds::CONFIG], bump = config.bump, has_one = admin @ EscrowError::NotAdmin)]
+    #[account(mut, has_one = admin @ EscrowError::NotAdmin)]
     pub config: Account<'info, Config>,
 }
 

@@ -2,7 +2,6 @@ use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
 use crate::events::ConfigUpdated;
-use crate::seeds;
 use crate::state::Config;
 
 /// Each field left as None keeps its value. Fee and timeouts apply to rentals opened later.
@@ -18,7 +17,7 @@ pub struct UpdateConfigArgs {
 #[derive(Accounts)]
 pub struct UpdateConfig<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, seeds = [seeds::CONFIG], bump = config.bump, has_one = admin @ EscrowError::NotAdmin)]
+    #[account(mut, has_one = admin @ EscrowError::NotAdmin)]
     pub config: Account<'info, Config>,
 }
 

@@ -4,7 +4,6 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::errors::EscrowError;
 use crate::events::DisputeOpened;
 use crate::instructions::now;
-use crate::seeds;
 use crate::state::{Provider, Rental, RentalState};
 use crate::token::Vault;
 
@@ -15,9 +14,9 @@ pub struct OpenDispute<'info> {
     pub caller: Signer<'info>,
     #[account(mut, has_one = mint @ EscrowError::WrongMint)]
     pub rental: Box<Account<'info, Rental>>,
-    #[account(mut, seeds = [seeds::PROVIDER, rental.provider.as_ref()], bump = provider_profile.bump)]
+    #[account(mut, constraint = provider_profile.authority == rental.provider @ EscrowError::WrongProviderProfile)]
     pub provider_profile: Box<Account<'info, Provider>>,
-    #[account(mut, seeds = [seeds::VAULT, rental.key().as_ref()], bump = rental.vault_bump)]
+    #[account(mut, address = rental.vault)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,

@@ -8,8 +8,7 @@ use crate::state::RentalState;
 impl Settle<'_> {
     pub fn validate_resolve_expired(&self, t: i64) -> Result<()> {
         require!(self.rental.state == RentalState::Disputed, EscrowError::RentalNotDisputed);
-        let deadline = self.rental.dispute_opened_at.saturating_add(self.rental.dispute_timeout_secs as i64);
-        require!(t >= deadline, EscrowError::DisputeNotExpired);
+        require!(t >= self.rental.dispute_deadline(), EscrowError::DisputeNotExpired);
         Ok(())
     }
 

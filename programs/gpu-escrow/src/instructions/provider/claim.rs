@@ -4,7 +4,6 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::errors::EscrowError;
 use crate::events::Claimed;
 use crate::instructions::now;
-use crate::seeds;
 use crate::state::{Config, Rental, RentalState};
 use crate::token::Vault;
 
@@ -13,11 +12,10 @@ use crate::token::Vault;
 #[derive(Accounts)]
 pub struct Claim<'info> {
     pub provider: Signer<'info>,
-    #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut, has_one = provider @ EscrowError::NotProvider, has_one = mint @ EscrowError::WrongMint)]
     pub rental: Box<Account<'info, Rental>>,
-    #[account(mut, seeds = [seeds::VAULT, rental.key().as_ref()], bump = rental.vault_bump)]
+    #[account(mut, address = rental.vault)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,

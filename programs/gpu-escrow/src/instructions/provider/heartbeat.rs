@@ -3,7 +3,6 @@ use anchor_lang::prelude::*;
 use crate::errors::EscrowError;
 use crate::events::HeartbeatRecorded;
 use crate::instructions::now;
-use crate::seeds;
 use crate::state::{Provider, Rental, RentalState};
 
 /// Proof of service for SLA listings. One instruction per rental; clients pack many rentals
@@ -12,7 +11,7 @@ use crate::state::{Provider, Rental, RentalState};
 #[derive(Accounts)]
 pub struct Heartbeat<'info> {
     pub provider: Signer<'info>,
-    #[account(mut, seeds = [seeds::PROVIDER, provider.key().as_ref()], bump = provider_profile.bump)]
+    #[account(mut, constraint = provider_profile.authority == provider.key() @ EscrowError::WrongProviderProfile)]
     pub provider_profile: Account<'info, Provider>,
     #[account(mut, has_one = provider @ EscrowError::NotProvider)]
     pub rental: Account<'info, Rental>,

@@ -2,7 +2,6 @@ use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
 use crate::events::ListingClosed;
-use crate::seeds;
 use crate::state::Listing;
 
 #[derive(Accounts)]
@@ -10,8 +9,7 @@ pub struct CloseListing<'info> {
     #[account(mut)]
     pub authority: Signer<'info>,
     #[account(mut, close = authority,
-        constraint = listing.provider == authority.key() @ EscrowError::NotProvider,
-        seeds = [seeds::LISTING, listing.provider.as_ref(), &listing.listing_id.to_le_bytes()], bump = listing.bump)]
+        constraint = listing.provider == authority.key() @ EscrowError::NotProvider)]
     pub listing: Account<'info, Listing>,
 }
 

@@ -9,9 +9,8 @@ use crate::state::{AcceptedMint, Config, Listing, ListingParams, Provider};
 pub struct CreateListing<'info> {
     #[account(mut)]
     pub authority: Signer<'info>,
-    #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Account<'info, Config>,
-    #[account(mut, seeds = [seeds::PROVIDER, authority.key().as_ref()], bump = provider.bump)]
+    #[account(mut, constraint = provider.authority == authority.key() @ EscrowError::WrongProviderProfile)]
     pub provider: Account<'info, Provider>,
     /// CHECK: only its address is used, as the listing's payment token; it must be accepted.
     pub mint: UncheckedAccount<'info>,

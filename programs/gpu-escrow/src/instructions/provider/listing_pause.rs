@@ -2,15 +2,13 @@ use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
 use crate::events::ListingPauseSet;
-use crate::seeds;
 use crate::state::Listing;
 
 /// A paused listing takes no new rentals; running ones continue.
 #[derive(Accounts)]
 pub struct SetListingPaused<'info> {
     pub authority: Signer<'info>,
-    #[account(mut, constraint = listing.provider == authority.key() @ EscrowError::NotProvider,
-        seeds = [seeds::LISTING, listing.provider.as_ref(), &listing.listing_id.to_le_bytes()], bump = listing.bump)]
+    #[account(mut, constraint = listing.provider == authority.key() @ EscrowError::NotProvider)]
     pub listing: Account<'info, Listing>,
 }
 

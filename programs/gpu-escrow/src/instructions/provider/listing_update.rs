@@ -3,15 +3,13 @@ use anchor_lang::prelude::*;
 use crate::errors::EscrowError;
 use crate::events::ListingUpdated;
 use crate::instructions::provider::listing_create::validate_params;
-use crate::seeds;
 use crate::state::{Listing, ListingParams};
 
 /// Changes apply to rentals opened afterwards; running rentals keep their snapshot.
 #[derive(Accounts)]
 pub struct UpdateListing<'info> {
     pub authority: Signer<'info>,
-    #[account(mut, constraint = listing.provider == authority.key() @ EscrowError::NotProvider,
-        seeds = [seeds::LISTING, listing.provider.as_ref(), &listing.listing_id.to_le_bytes()], bump = listing.bump)]
+    #[account(mut, constraint = listing.provider == authority.key() @ EscrowError::NotProvider)]
     pub listing: Account<'info, Listing>,
 }
 

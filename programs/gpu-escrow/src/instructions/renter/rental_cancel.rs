@@ -4,7 +4,6 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::errors::EscrowError;
 use crate::events::RentalCancelled;
 use crate::instructions::now;
-use crate::seeds;
 use crate::state::{Listing, Provider, Rental, RentalState};
 use crate::token::Vault;
 
@@ -18,12 +17,12 @@ pub struct EndUnactivated<'info> {
     pub rental: Box<Account<'info, Rental>>,
     #[account(mut)]
     pub listing: Box<Account<'info, Listing>>,
-    #[account(mut, seeds = [seeds::PROVIDER, rental.provider.as_ref()], bump = provider_profile.bump)]
+    #[account(mut, constraint = provider_profile.authority == rental.provider @ EscrowError::WrongProviderProfile)]
     pub provider_profile: Box<Account<'info, Provider>>,
     /// CHECK: receives the vault's rent lamports; bound to rental.renter by has_one.
     #[account(mut)]
     pub renter: UncheckedAccount<'info>,
-    #[account(mut, seeds = [seeds::VAULT, rental.key().as_ref()], bump = rental.vault_bump)]
+    #[account(mut, address = rental.vault)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
@@ -62,10 +61,17 @@ impl EndUnactivated<'_> {
         ctx.accounts.refund_all(t, false, no_show)
     }
 
+    /// Declining is always allowed (the renter is refunded at once), but a decline after the
+    /// activation deadline is still a no-show: the provider let the renter wait it out.
     pub fn decline(ctx: Context<Self>) -> Result<()> {
         ctx.accounts.validate_decline()?;
         let t = now()?;
-        ctx.accounts.refund_all(t, true, false)
+        let no_show = ctx.accounts.timed_out(t);
+        if no_show {
+            let p = &mut ctx.accounts.provider_profile;
+            p.no_shows = p.no_shows.saturating_add(1);
+        }
+        ctx.accounts.refund_all(t, true, no_show)
     }
 
     /// Refunds the whole deposit (and anything others sent to the vault) to the renter, or

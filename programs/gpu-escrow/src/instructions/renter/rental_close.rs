@@ -2,8 +2,7 @@ use anchor_lang::prelude::*;
 
 use crate::errors::EscrowError;
 use crate::events::RentalClosed;
-use crate::seeds;
-use crate::state::{Provider, Rental, RentalAccess, RentalState};
+use crate::state::{AcceptedMint, Provider, Rental, RentalAccess, RentalState};
 
 /// Closes a finished rental and its access account, returning their account deposits (SOL)
 /// to the renter, with an optional 1–5 rating. Closing deletes the account, so a rental can
@@ -16,8 +15,11 @@ pub struct CloseRental<'info> {
     pub rental: Account<'info, Rental>,
     #[account(mut, close = renter, has_one = rental)]
     pub access: Box<Account<'info, RentalAccess>>,
-    #[account(mut, seeds = [seeds::PROVIDER, rental.provider.as_ref()], bump = provider_profile.bump)]
+    #[account(mut, constraint = provider_profile.authority == rental.provider @ EscrowError::WrongProviderProfile)]
     pub provider_profile: Account<'info, Provider>,
+    /// CHECK: the AcceptedMint entry of the rental's mint, read only for a rating (its
+    /// minimum amount); a removed mint leaves none, and then no rating can count.
+    pub accepted_mint: UncheckedAccount<'info>,
 }
 
 impl CloseRental<'_> {
@@ -29,8 +31,11 @@ impl CloseRental<'_> {
         if let Some(stars) = rating {
             require!((1..=5).contains(&stars), EscrowError::InvalidRating);
             require!(r.state == RentalState::Settled, EscrowError::RatingNotAllowed);
-            // A rating must cost real rental time, not just a transaction fee.
+            // A rating must cost real rental time and a real amount, not just transaction fees.
             require!(r.billed_seconds >= Rental::MIN_RATED_BILLED_SECS, EscrowError::RatingNotEarned);
+            let min = AcceptedMint::load(&self.accepted_mint, &r.mint).ok_or(EscrowError::MintNotAccepted)?;
+            let gross = r.provider_paid.saturating_add(r.fee_paid);
+            require!(gross >= min.min_rated_gross, EscrowError::RatingNotEarned);
         }
         Ok(())
     }

@@ -10,13 +10,17 @@ use crate::seeds;
 use crate::state::{AcceptedMint, Config, Listing, Rental, RentalAccess, RentalState, SSH_KEY_MAX};
 use crate::token::{check_mint_extensions, create_vault, deposit_to_vault, token_amount};
 
-/// The terms the renter was quoted. The listing (and the config's fee) must still match
-/// them when the transaction lands, so nobody can reprice a rental under a pending open.
+/// The terms the renter was quoted. The listing and the config must still match them when
+/// the transaction lands, so nobody can change a rental's price, SLA, fee or timeouts
+/// under a pending open. (Hardware fields are a description, not escrow terms: the program
+/// cannot check them; disputes cover a machine that is not as described.)
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RentalTerms {
     pub price_per_hour: u64,
     pub heartbeat_interval_secs: u32,
     pub fee_bps: u16,
+    pub activation_timeout_secs: u32,
+    pub dispute_timeout_secs: u32,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -49,9 +53,8 @@ pub struct OpenBumps {
 pub struct OpenRental<'info> {
     #[account(mut)]
     pub renter: Signer<'info>,
-    #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
-    #[account(mut, seeds = [seeds::LISTING, listing.provider.as_ref(), &listing.listing_id.to_le_bytes()], bump = listing.bump)]
+    #[account(mut)]
     pub listing: Box<Account<'info, Listing>>,
     #[account(address = listing.mint @ EscrowError::WrongMint, mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
@@ -89,10 +92,13 @@ impl OpenRental<'_> {
         require!(l.active_rentals < l.capacity, EscrowError::ListingAtCapacity);
         require_keys_neq!(self.renter.key(), l.provider, EscrowError::SelfRental);
         require!(args.rental_id == l.rentals_opened, EscrowError::StaleRentalId);
+        let c = &self.config;
         let now_terms = RentalTerms {
             price_per_hour: l.price_per_hour,
             heartbeat_interval_secs: l.heartbeat_interval_secs,
-            fee_bps: self.config.fee_bps,
+            fee_bps: c.fee_bps,
+            activation_timeout_secs: c.activation_timeout_secs,
+            dispute_timeout_secs: c.dispute_timeout_secs,
         };
         require!(args.terms == now_terms, EscrowError::TermsChanged);
         require!(args.ssh_key.len() <= SSH_KEY_MAX, EscrowError::SshKeyTooLong);
@@ -133,6 +139,7 @@ impl OpenRental<'_> {
             provider: l.provider,
             listing: listing_key,
             mint: l.mint,
+            vault: vault.key(),
             rental_id: args.rental_id,
             state: RentalState::Funded,
             price_per_hour: l.price_per_hour,
@@ -160,6 +167,7 @@ impl OpenRental<'_> {
             renter_owed: 0,
             bump: b.rental,
             vault_bump: b.vault,
+            access_bump: b.access,
         };
         write_account(&rental_info, &rental)?;
         let access = RentalAccess {

@@ -6,7 +6,6 @@ use crate::events::RentalToppedUp;
 use crate::instructions::now;
 use crate::instructions::renter::rental_open::check_duration;
 use crate::math;
-use crate::seeds;
 use crate::state::{Config, Rental, RentalState};
 use crate::token::{deposit_to_vault, token_amount};
 
@@ -15,11 +14,10 @@ use crate::token::{deposit_to_vault, token_amount};
 #[derive(Accounts)]
 pub struct TopUp<'info> {
     pub renter: Signer<'info>,
-    #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Box<Account<'info, Config>>,
     #[account(mut, has_one = renter @ EscrowError::NotRenter, has_one = mint @ EscrowError::WrongMint)]
     pub rental: Box<Account<'info, Rental>>,
-    #[account(mut, seeds = [seeds::VAULT, rental.key().as_ref()], bump = rental.vault_bump)]
+    #[account(mut, address = rental.vault)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,

@@ -4,7 +4,6 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::errors::EscrowError;
 use crate::events::{RentalSettled, SettleReason};
 use crate::math::Settlement;
-use crate::seeds;
 use crate::state::{Config, Listing, Provider, Rental, RentalState};
 use crate::token::Vault;
 
@@ -18,18 +17,17 @@ use crate::token::Vault;
 #[derive(Accounts)]
 pub struct Settle<'info> {
     pub caller: Signer<'info>,
-    #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Account<'info, Config>,
     #[account(mut, has_one = listing, has_one = renter, has_one = mint @ EscrowError::WrongMint)]
     pub rental: Box<Account<'info, Rental>>,
     #[account(mut)]
     pub listing: Box<Account<'info, Listing>>,
-    #[account(mut, seeds = [seeds::PROVIDER, rental.provider.as_ref()], bump = provider_profile.bump)]
+    #[account(mut, constraint = provider_profile.authority == rental.provider @ EscrowError::WrongProviderProfile)]
     pub provider_profile: Box<Account<'info, Provider>>,
     /// CHECK: receives the vault's rent lamports; bound to rental.renter by has_one.
     #[account(mut)]
     pub renter: UncheckedAccount<'info>,
-    #[account(mut, seeds = [seeds::VAULT, rental.key().as_ref()], bump = rental.vault_bump)]
+    #[account(mut, address = rental.vault)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,

@@ -3,7 +3,6 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::errors::EscrowError;
 use crate::events::Withdrawn;
-use crate::seeds;
 use crate::state::{Config, Rental};
 use crate::token::{can_receive, Vault};
 
@@ -14,14 +13,13 @@ use crate::token::{can_receive, Vault};
 #[derive(Accounts)]
 pub struct WithdrawOwed<'info> {
     pub payee: Signer<'info>,
-    #[account(seeds = [seeds::CONFIG], bump = config.bump)]
     pub config: Account<'info, Config>,
     #[account(mut, has_one = renter, has_one = mint @ EscrowError::WrongMint)]
     pub rental: Box<Account<'info, Rental>>,
     /// CHECK: receives the vault's rent lamports when it closes; bound to rental.renter by has_one.
     #[account(mut)]
     pub renter: UncheckedAccount<'info>,
-    #[account(mut, seeds = [seeds::VAULT, rental.key().as_ref()], bump = rental.vault_bump)]
+    #[account(mut, address = rental.vault)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
