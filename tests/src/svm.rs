@@ -36,6 +36,31 @@ pub fn program_bytes() -> Vec<u8> {
         .unwrap_or_else(|e| panic!("cannot read {} ({e}); build it with scripts/build-sbf", path.display()))
 }
 
+thread_local! {
+    /// When set, every key the harness makes comes from this counter, so a run (e.g. the
+    /// benchmark) sees the same addresses, and so the same PDA bump searches, every time.
+    static KEY_SEED: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes this thread's harness keys deterministic from `seed` (None: random again).
+pub fn seed_keys(seed: Option<u64>) {
+    KEY_SEED.with(|k| k.set(seed));
+}
+
+/// A new keypair: random, or the next one from the thread's seed.
+pub fn fresh_keypair() -> Keypair {
+    match KEY_SEED.with(|k| k.get()) {
+        None => Keypair::new(),
+        Some(n) => {
+            KEY_SEED.with(|k| k.set(Some(n + 1)));
+            let mut secret = [0u8; 32];
+            secret[..8].copy_from_slice(&n.to_le_bytes());
+            secret[8..16].copy_from_slice(b"gpu-escr");
+            Keypair::new_from_array(secret)
+        }
+    }
+}
+
 /// A failed transaction, reduced to what tests assert on.
 #[derive(Debug)]
 pub struct Failure {
@@ -65,11 +90,32 @@ pub struct Env {
 impl Env {
     /// The program deployed with `admin` as upgrade authority; the clock at START_TIME.
     pub fn new() -> Self {
-        let mut svm = LiteSVM::new();
+        Self::on(LiteSVM::new())
+    }
+
+    /// As `new`, but with classic SPL Token 3.5 where mainnet now runs p-token (the mainnet
+    /// feature set without SIMD-0266), for benchmarks that report both.
+    pub fn with_classic_spl_token() -> Self {
+        const P_TOKEN: Pubkey = Pubkey::from_str_const("ptokFjwyJtrwCa9Kgo9xoDS59V4QccBGEaRFnRPnSdP");
+        let mut features = LiteSVM::mainnet_feature_set();
+        features.deactivate(&P_TOKEN);
+        let svm = LiteSVM::default()
+            .with_feature_set(features)
+            .with_builtins()
+            .with_lamports(1_000_000_000_000_000_000)
+            .with_sysvars()
+            .with_feature_accounts()
+            .with_default_programs()
+            .with_sigverify(true)
+            .with_blockhash_check(true);
+        Self::on(svm)
+    }
+
+    fn on(mut svm: LiteSVM) -> Self {
         svm.add_program(PROGRAM_ID, &program_bytes()).expect("load gpu_escrow.so");
-        let admin = Keypair::new();
+        let admin = fresh_keypair();
         set_upgrade_authority(&mut svm, &admin.pubkey());
-        let mut env = Env { svm, admin, arbiter: Keypair::new(), treasury: Keypair::new() };
+        let mut env = Env { svm, admin, arbiter: fresh_keypair(), treasury: fresh_keypair() };
         for k in [&env.admin.pubkey(), &env.arbiter.pubkey(), &env.treasury.pubkey()] {
             env.svm.airdrop(k, 100_000_000_000).unwrap();
         }
@@ -82,7 +128,7 @@ impl Env {
         let mut env = Self::new();
         env.init_config(250).expect("initialize_config");
         let mint = env.create_mint(SPL_TOKEN);
-        env.admin_send(ix::add_mint(&env.admin.pubkey(), &mint, &SPL_TOKEN)).expect("add_mint");
+        env.admin_send(ix::add_mint(&env.admin.pubkey(), &mint, &SPL_TOKEN, 0)).expect("add_mint");
         (env, mint)
     }
 
@@ -116,7 +162,7 @@ impl Env {
     }
 
     pub fn wallet(&mut self) -> Keypair {
-        let k = Keypair::new();
+        let k = fresh_keypair();
         self.svm.airdrop(&k.pubkey(), 10_000_000_000).unwrap();
         k
     }
@@ -154,7 +200,7 @@ impl Env {
         extensions: &[t22::extension::ExtensionType],
         init: impl FnOnce(&Pubkey, &Pubkey) -> Vec<Instruction>,
     ) -> Pubkey {
-        let mint = Keypair::new();
+        let mint = fresh_keypair();
         let payer = self.admin.insecure_clone();
         let space = if extensions.is_empty() {
             82
@@ -370,7 +416,7 @@ impl Market {
     /// the renter's access key and a test SSH key.
     pub fn open_request(&self, deposit: u64) -> ix::OpenRequest {
         let l: accounts::Listing = self.env.decode(&self.listing);
-        let fee_bps = self.env.decode::<accounts::Config>(&pda::config()).fee_bps;
+        let config: accounts::Config = self.env.decode(&pda::config());
         ix::OpenRequest {
             renter: self.renter.pubkey(),
             listing: self.listing,
@@ -378,7 +424,7 @@ impl Market {
             token_program: self.env.token_program_of(&self.mint),
             rental_id: l.rentals_opened,
             deposit,
-            terms: quote::terms(&l, fee_bps),
+            terms: quote::terms(&l, &config),
             access: ix::AccessRequest {
                 recipient: AccessKey::from_wallet(&self.renter).recipient(),
                 ssh_key: TEST_SSH_KEY.as_bytes().to_vec(),
@@ -403,7 +449,7 @@ impl Market {
         let p = self.provider.insecure_clone();
         let recipient = self.env.decode::<accounts::RentalAccess>(&k.access()).recipient;
         let sealed = access::seal(&test_connection(), &k.rental, &recipient, &p).expect("test details fit");
-        self.env.send1(ix::activate_rental(&p.pubkey(), &k.rental, sealed), &p)
+        self.env.send1(ix::activate_rental(&p.pubkey(), &k.rental, &k.access(), sealed), &p)
     }
 
     /// Opens and activates the listing's next rental with `deposit`.

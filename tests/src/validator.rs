@@ -18,7 +18,9 @@ const PORTS_PER_VALIDATOR: u16 = 60;
 static NEXT_SLOT: AtomicU16 = AtomicU16::new(0);
 
 pub struct TestValidator {
-    child: Child,
+    child: Option<Child>,
+    /// The command line, without `--reset`, for restarting on the same ledger.
+    restart_args: Vec<std::ffi::OsString>,
     _ledger: tempfile::TempDir,
     pub rpc_url: String,
     /// Upgrade authority of the preloaded program (may initialise the config).
@@ -111,13 +113,16 @@ impl TestValidator {
                 .arg(program)
                 .arg(authority.pubkey().to_string());
         }
+        let restart_args: Vec<std::ffi::OsString> =
+            cmd.get_args().filter(|a| *a != "--reset").map(|a| a.to_os_string()).collect();
         let child = cmd
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
         let v = TestValidator {
-            child,
+            child: Some(child),
+            restart_args,
             _ledger: ledger,
             rpc_url: format!("http://127.0.0.1:{rpc}"),
             authority,
@@ -195,10 +200,33 @@ impl TestValidator {
     }
 }
 
+impl TestValidator {
+    /// Stops the validator (SIGKILL, as a crash would) and keeps its ledger.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the kept ledger, same ports, and waits until it is healthy.
+    pub fn restart(&mut self) {
+        self.stop();
+        let log = std::fs::OpenOptions::new().append(true).open(self._ledger.path().join("validator.log")).unwrap();
+        let child = Command::new(validator_binary())
+            .args(&self.restart_args)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("restart the validator");
+        self.child = Some(child);
+        self.wait_healthy();
+    }
+}
+
 impl Drop for TestValidator {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 

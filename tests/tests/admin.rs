@@ -91,7 +91,7 @@ fn removing_a_mint_stops_new_listings_in_it() {
 fn token_2022_mints_without_dangerous_extensions_are_accepted() {
     let (mut env, _) = Env::with_config();
     let plain = env.create_mint(TOKEN_2022);
-    env.admin_send(ix::add_mint(&env.admin.pubkey(), &plain, &TOKEN_2022)).unwrap();
+    env.admin_send(ix::add_mint(&env.admin.pubkey(), &plain, &TOKEN_2022, 0)).unwrap();
     // A zero transfer fee that nobody can ever raise is harmless.
     let zero_fee = env.create_mint_with(TOKEN_2022, &[ExtensionType::TransferFeeConfig], |mint, _| {
         vec![t22::extension::transfer_fee::instruction::initialize_transfer_fee_config(
@@ -104,7 +104,7 @@ fn token_2022_mints_without_dangerous_extensions_are_accepted() {
         )
         .unwrap()]
     });
-    env.admin_send(ix::add_mint(&env.admin.pubkey(), &zero_fee, &TOKEN_2022)).unwrap();
+    env.admin_send(ix::add_mint(&env.admin.pubkey(), &zero_fee, &TOKEN_2022, 0)).unwrap();
     let a: gpu_escrow::state::AcceptedMint = env.decode(&pda::accepted_mint(&plain));
     assert_eq!((a.mint, a.token_program, a.decimals), (plain, TOKEN_2022, 6));
 }
@@ -168,7 +168,7 @@ fn token_2022_extensions_that_threaten_escrow_are_rejected_by_name() {
     ];
     for (ext, expected, init) in cases {
         let mint = env.create_mint_with(TOKEN_2022, &[ext], init);
-        let err = env.admin_send(ix::add_mint(&env.admin.pubkey(), &mint, &TOKEN_2022)).unwrap_err();
+        let err = env.admin_send(ix::add_mint(&env.admin.pubkey(), &mint, &TOKEN_2022, 0)).unwrap_err();
         assert_eq!(err.name, expected, "{ext:?}");
         assert!(!env.exists(&pda::accepted_mint(&mint)), "{ext:?} must not be accepted");
     }
@@ -179,8 +179,8 @@ fn adding_a_mint_requires_the_admin_and_the_right_token_program() {
     let (mut env, _) = Env::with_config();
     let other = env.wallet();
     let mint = env.create_mint(SPL_TOKEN);
-    assert_eq!(env.send1(ix::add_mint(&other.pubkey(), &mint, &SPL_TOKEN), &other).unwrap_err().name, "NotAdmin");
-    let err = env.admin_send(ix::add_mint(&env.admin.pubkey(), &mint, &TOKEN_2022)).unwrap_err();
+    assert_eq!(env.send1(ix::add_mint(&other.pubkey(), &mint, &SPL_TOKEN, 0), &other).unwrap_err().name, "NotAdmin");
+    let err = env.admin_send(ix::add_mint(&env.admin.pubkey(), &mint, &TOKEN_2022, 0)).unwrap_err();
     assert_eq!(err.name, "ConstraintMintTokenProgram");
 }
 

@@ -144,7 +144,7 @@ fn a_memo_requiring_account_is_treated_as_unable_to_receive() {
     let (mut env, _) = Env::with_config();
     let mint = env.create_mint(TOKEN_2022);
     let admin = env.admin.pubkey();
-    env.admin_send(ix::add_mint(&admin, &mint, &TOKEN_2022)).unwrap();
+    env.admin_send(ix::add_mint(&admin, &mint, &TOKEN_2022, 0)).unwrap();
     let mut m = Market::on(env, mint, listing_params(3_600_000));
     let k = m.running(600_000);
     // The provider's account switches on "memo required for incoming transfers".

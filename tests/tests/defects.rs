@@ -101,7 +101,7 @@ fn a_token_2022_mint_with_the_classic_token_program_gets_the_named_constraint() 
     let (mut env, _) = Env::with_config();
     let mint = env.create_mint(TOKEN_2022);
     let admin = env.admin.pubkey();
-    env.admin_send(ix::add_mint(&admin, &mint, &TOKEN_2022)).unwrap();
+    env.admin_send(ix::add_mint(&admin, &mint, &TOKEN_2022, 0)).unwrap();
     let mut m = Market::on(env, mint, listing_params(3_600_000));
     // The right accounts, but the classic token program named as the token program.
     let mut open = ix::open_rental(&m.open_request(600_000));

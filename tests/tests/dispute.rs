@@ -90,3 +90,15 @@ fn the_provider_may_open_a_dispute_too() {
     assert_eq!((r.dispute_locked, r.dispute_opened_by), (30_000, p.pubkey()));
     assert_eq!(m.env.decode::<Provider>(&pda::provider(&p.pubkey())).disputes_against, 0);
 }
+
+#[test]
+fn the_arbiter_cannot_rule_after_the_dispute_timeout() {
+    let (mut m, k) = disputed();
+    m.env.advance(3_600);
+    let arb = m.env.arbiter.insecure_clone();
+    let treasury = m.env.treasury.pubkey();
+    let err = m.env.send1(ix::resolve_dispute(&arb.pubkey(), &k, &treasury, 0), &arb).unwrap_err();
+    assert_eq!(err.name, "DisputeTimedOut");
+    m.env.send1(ix::resolve_expired_dispute(&arb.pubkey(), &k, &treasury), &arb).unwrap();
+    assert_eq!(m.rental(&k).state, RentalState::Settled);
+}

@@ -13,7 +13,7 @@ type Init = Box<dyn FnOnce(&Pubkey, &Pubkey) -> Vec<Instruction>>;
 fn add(env: &mut Env, ext: ExtensionType, init: Init) -> Result<Pubkey, String> {
     let mint = env.create_mint_with(TOKEN_2022, &[ext], init);
     let admin = env.admin.pubkey();
-    match env.admin_send(ix::add_mint(&admin, &mint, &TOKEN_2022)) {
+    match env.admin_send(ix::add_mint(&admin, &mint, &TOKEN_2022, 0)) {
         Ok(_) => Ok(mint),
         Err(f) => {
             assert!(!env.exists(&pda::accepted_mint(&mint)), "refused mints leave no entry");
@@ -105,4 +105,30 @@ fn metadata_and_display_only_extensions_are_accepted() {
         }),
     );
     assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[test]
+fn open_rental_re_checks_the_mint_so_older_entries_obey_todays_rules() {
+    use anchor_lang::AccountSerialize;
+    use gpu_escrow_tests::svm::{listing_params, Market};
+    let (mut env, _) = Env::with_config();
+    let t = TOKEN_2022;
+    let mint = env.create_mint_with(TOKEN_2022, &[ExtensionType::TransferHook], move |m, a| {
+        vec![t22::extension::transfer_hook::instruction::initialize(&t, m, Some(*a), None).unwrap()]
+    });
+    // An AcceptedMint entry written as an older program version (without today's hook rule)
+    // would have accepted it.
+    let (address, bump) = Pubkey::find_program_address(&[b"mint", mint.as_ref()], &gpu_escrow_sdk::PROGRAM_ID);
+    let entry =
+        gpu_escrow::state::AcceptedMint { mint, token_program: TOKEN_2022, decimals: 6, bump, min_rated_gross: 0 };
+    let mut data = Vec::new();
+    entry.try_serialize(&mut data).unwrap();
+    let lamports = env.svm.minimum_balance_for_rent_exemption(data.len());
+    let account =
+        solana_account::Account { lamports, data, owner: gpu_escrow_sdk::PROGRAM_ID, executable: false, rent_epoch: 0 };
+    env.svm.set_account(address, account).unwrap();
+    let mut m = Market::on(env, mint, listing_params(3_600_000));
+    let before = m.balances();
+    assert_eq!(m.open(600_000).unwrap_err().name, "MintHasTransferHook");
+    assert_eq!(m.balances(), before);
 }

@@ -74,3 +74,55 @@ fn an_arbiter_who_is_a_party_may_not_rule() {
     m.env.send1(ix::resolve_expired_dispute(&r.pubkey(), &k, &treasury), &r).unwrap();
     assert_eq!(m.balances().provider, 97_500);
 }
+
+#[test]
+fn a_rating_must_cost_the_tokens_minimum_amount_too() {
+    use gpu_escrow_tests::svm::{Env, SPL_TOKEN};
+    let (mut env, _) = Env::with_config();
+    let mint = env.create_mint(SPL_TOKEN);
+    let admin = env.admin.pubkey();
+    // Ratings in this token need 1.00 token billed.
+    env.admin_send(ix::add_mint(&admin, &mint, &SPL_TOKEN, 1_000_000)).unwrap();
+    // At 1 token per hour, ten minutes bill 0.166666: too little to rate.
+    let mut m = Market::on(env, mint, listing_params(1_000_000));
+    let r = m.renter.insecure_clone();
+    let treasury = m.env.treasury.pubkey();
+    let k = m.running(2_000_000);
+    m.env.advance(600);
+    m.env.send1(ix::stop_rental(&r.pubkey(), &k, &treasury), &r).unwrap();
+    assert_eq!(m.env.send1(ix::close_rental(&k, Some(5)), &r).unwrap_err().name, "RatingNotEarned");
+    // An hour bills the full token: that rating counts.
+    let k = m.running(2_000_000);
+    m.env.advance(3_600);
+    m.env.send1(ix::stop_rental(&r.pubkey(), &k, &treasury), &r).unwrap();
+    m.env.send1(ix::close_rental(&k, Some(5)), &r).unwrap();
+    assert_eq!(profile(&m).rating_count, 1);
+}
+
+#[test]
+fn without_an_accepted_mint_a_rental_closes_but_cannot_be_rated() {
+    let mut m = Market::new();
+    let r = m.renter.insecure_clone();
+    let treasury = m.env.treasury.pubkey();
+    let k = m.running(3_600_000);
+    m.env.advance(1_800);
+    m.env.send1(ix::stop_rental(&r.pubkey(), &k, &treasury), &r).unwrap();
+    let (admin, mint) = (m.env.admin.pubkey(), m.mint);
+    m.env.admin_send(ix::remove_mint(&admin, &mint)).unwrap();
+    assert_eq!(m.env.send1(ix::close_rental(&k, Some(4)), &r).unwrap_err().name, "MintNotAccepted");
+    m.env.send1(ix::close_rental(&k, None), &r).unwrap();
+    assert_eq!(profile(&m).rating_count, 0);
+}
+
+#[test]
+fn a_decline_after_the_deadline_still_counts_as_a_no_show() {
+    let mut m = Market::new(); // activation timeout 600 s
+    let p = m.provider.insecure_clone();
+    let k = m.open(600_000).unwrap();
+    m.env.send1(ix::decline_rental(&k), &p).unwrap();
+    assert_eq!(profile(&m).no_shows, 0, "a prompt decline is not a no-show");
+    let k = m.open(600_000).unwrap();
+    m.env.advance(600);
+    m.env.send1(ix::decline_rental(&k), &p).unwrap();
+    assert_eq!(profile(&m).no_shows, 1);
+}

@@ -70,7 +70,7 @@ fn a_u64_max_deposit_settles_exactly() {
 }
 
 #[test]
-fn a_deposit_that_buys_more_time_than_fits_is_an_overflow_error() {
+fn a_deposit_that_buys_more_than_the_listing_window_is_refused() {
     let (env, mint) = Env::with_config();
     let mut p = listing_params(1);
     p.max_rental_secs = u32::MAX;

@@ -47,14 +47,17 @@ fn wrong_signers_are_named() {
     let k = m.open(600_000).unwrap();
     let stranger = m.env.wallet();
     assert_eq!(
-        m.env.send1(ix::activate_rental(&stranger.pubkey(), &k.rental, vec![]), &stranger).unwrap_err().name,
+        m.env
+            .send1(ix::activate_rental(&stranger.pubkey(), &k.rental, &k.access(), vec![]), &stranger)
+            .unwrap_err()
+            .name,
         "NotProvider"
     );
     let p = m.provider.insecure_clone();
     let err =
         m.env.send1(ix::update_listing(&stranger.pubkey(), &m.listing, listing_params(1)), &stranger).unwrap_err();
     assert_eq!(err.name, "NotProvider");
-    m.env.send1(ix::activate_rental(&p.pubkey(), &k.rental, vec![]), &p).unwrap();
+    m.env.send1(ix::activate_rental(&p.pubkey(), &k.rental, &k.access(), vec![]), &p).unwrap();
     let treasury = m.env.treasury.pubkey();
     let err = m.env.send1(ix::stop_rental(&stranger.pubkey(), &k, &treasury), &stranger).unwrap_err();
     assert_eq!(err.name, "NotParty");
@@ -101,7 +104,7 @@ fn wrong_mint_is_refused() {
     let mut m = Market::new();
     let other = m.env.create_mint(SPL_TOKEN);
     let admin = m.env.admin.pubkey();
-    m.env.admin_send(ix::add_mint(&admin, &other, &SPL_TOKEN)).unwrap();
+    m.env.admin_send(ix::add_mint(&admin, &other, &SPL_TOKEN, 0)).unwrap();
     let r = m.renter.insecure_clone();
     m.env.fund(&r.pubkey(), &other, 10_000_000);
     let mut req = m.open_request(600_000);

@@ -62,3 +62,14 @@ fn activation_one_second_before_the_deadline_works() {
     m.activate(&k).unwrap();
     assert_eq!(m.rental(&k).activated_at, START_TIME + 599);
 }
+
+#[test]
+fn a_changed_timeout_is_refused() {
+    let mut m = Market::new();
+    let quoted = m.open_request(600_000);
+    let admin = m.env.admin.pubkey();
+    let longer = ix::UpdateConfigArgs { dispute_timeout_secs: Some(90 * 24 * 3_600), ..Default::default() };
+    m.env.admin_send(ix::update_config(&admin, longer)).unwrap();
+    assert_eq!(m.send_open(&quoted).unwrap_err().name, "TermsChanged");
+    assert_eq!(m.balances().renter, RENTER_FUNDS);
+}

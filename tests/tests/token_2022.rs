@@ -7,7 +7,7 @@ fn market() -> Market {
     let (mut env, _) = Env::with_config();
     let mint = env.create_mint(TOKEN_2022);
     let admin = env.admin.pubkey();
-    env.admin_send(ix::add_mint(&admin, &mint, &TOKEN_2022)).unwrap();
+    env.admin_send(ix::add_mint(&admin, &mint, &TOKEN_2022, 0)).unwrap();
     Market::on(env, mint, listing_params(3_600_000))
 }
 
