@@ -92,12 +92,22 @@ pub enum SdkError {
     #[error("invalid input: {0}")]
     InvalidInput(String),
 
-    /// Transport or node failure; the transaction may or may not have been sent.
+    /// The RPC node could not be reached or did not answer as one (connection refused, DNS,
+    /// timeout, HTTP error status): nothing is known about the cluster's accounts.
+    #[error("cannot reach {url}: {cause}")]
+    Unreachable { url: String, cause: String },
+
+    /// The node answered with an error; the transaction may or may not have been sent.
     #[error("RPC error: {0}")]
     Rpc(String),
 
     #[error("the transaction did not confirm before its blockhash expired after {attempts} attempts")]
     Expired { attempts: u32 },
+
+    /// The transaction went out (or may have) but the node stopped answering before it
+    /// confirmed: it may or may not have landed. Check `signature` before sending again.
+    #[error("sent transaction {signature} to {url}, but could not confirm it: {cause}; it may or may not have landed")]
+    Unconfirmed { url: String, signature: solana_signature::Signature, cause: String },
 }
 
 pub type SdkResult<T> = Result<T, SdkError>;
@@ -133,6 +143,28 @@ impl SdkError {
         SdkError::Transaction { reason: err.to_string(), logs }
     }
 
+    /// Classifies an RPC client error: network, DNS, timeout and HTTP failures become
+    /// [`SdkError::Unreachable`] (naming `url`), so they are never mistaken for a missing
+    /// account or program; answers from the node stay [`SdkError::Rpc`].
+    pub fn from_client_error(url: &str, e: &solana_rpc_client_api::client_error::Error) -> Self {
+        use solana_rpc_client_api::client_error::ErrorKind;
+        let cause = match e.kind() {
+            ErrorKind::Reqwest(r) if r.is_status() => match r.status() {
+                Some(s) => format!("the server answered HTTP {s}"),
+                None => deepest_cause(r),
+            },
+            ErrorKind::Reqwest(r) if r.is_timeout() => "no answer before the timeout".into(),
+            ErrorKind::Reqwest(r) if r.is_decode() => {
+                format!("the server answered, but not as a Solana JSON-RPC node ({})", deepest_cause(r))
+            }
+            ErrorKind::Reqwest(r) => deepest_cause(r),
+            ErrorKind::Io(io) => io.to_string(),
+            ErrorKind::Middleware(m) => m.to_string(),
+            _ => return SdkError::Rpc(e.to_string()),
+        };
+        SdkError::Unreachable { url: url.to_string(), cause }
+    }
+
     /// The program error name, if the program rejected the transaction.
     pub fn program_error_name(&self) -> Option<&str> {
         match self {
@@ -140,6 +172,17 @@ impl SdkError {
             _ => None,
         }
     }
+}
+
+/// The innermost message of an error chain ("Connection refused (os error 111)", "failed
+/// to lookup address information: ..."), which says more than reqwest's "error sending
+/// request for url (...)".
+fn deepest_cause(e: &dyn std::error::Error) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
 }
 
 #[cfg(test)]
@@ -157,5 +200,16 @@ mod tests {
             vec![],
         );
         assert_eq!(e.program_error_name(), Some("MarketPaused"));
+    }
+
+    #[test]
+    fn transport_failures_name_the_url_and_node_answers_stay_rpc_errors() {
+        use solana_rpc_client_api::client_error::{Error, ErrorKind};
+        let refused = Error::from(ErrorKind::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)));
+        let e = SdkError::from_client_error("http://127.0.0.1:1", &refused);
+        assert!(matches!(e, SdkError::Unreachable { .. }), "{e:?}");
+        assert!(e.to_string().starts_with("cannot reach http://127.0.0.1:1: "), "{e}");
+        let answer = Error::from(ErrorKind::Custom("node is behind".into()));
+        assert!(matches!(SdkError::from_client_error("http://x", &answer), SdkError::Rpc(_)));
     }
 }

@@ -6,7 +6,7 @@ use anchor_lang::{InstructionData, ToAccountMetas};
 use gpu_escrow::{accounts as acc, instruction as args};
 
 pub use gpu_escrow::instructions::{
-    InitializeConfigArgs, OpenBumps, OpenRentalArgs, QuoteBy, RentalTerms, UpdateConfigArgs,
+    AddMintArgs, InitializeConfigArgs, OpenBumps, OpenRentalArgs, QuoteBy, RentalTerms, UpdateConfigArgs,
 };
 pub use gpu_escrow::state::ListingParams;
 
@@ -28,6 +28,7 @@ pub struct RentalKeys {
     pub mint: Pubkey,
     pub token_program: Pubkey,
     pub vault: Pubkey,
+    pub access: Pubkey,
 }
 
 impl RentalKeys {
@@ -41,14 +42,25 @@ impl RentalKeys {
         token_program: Pubkey,
     ) -> Self {
         let rental = pda::rental(&listing, rental_id);
-        Self { rental, listing, renter, provider, mint, token_program, vault: pda::vault(&rental) }
+        let (vault, access) = (pda::vault(&rental), pda::access(&rental));
+        Self { rental, listing, renter, provider, mint, token_program, vault, access }
     }
 
-    /// From a decoded rental account and its mint's owning token program. The vault comes
-    /// from the bump the rental stores, so it is right whatever bump the opener chose.
+    /// From a decoded rental account and its mint's owning token program. The vault and the
+    /// access account come from what the rental stores, so they are right whatever bumps the
+    /// opener chose.
     pub fn from_rental(rental: Pubkey, r: &gpu_escrow::state::Rental, token_program: Pubkey) -> Self {
-        let vault = pda::vault_from_bump(&rental, r.vault_bump).unwrap_or_else(|| pda::vault(&rental));
-        Self { rental, listing: r.listing, renter: r.renter, provider: r.provider, mint: r.mint, token_program, vault }
+        let access = pda::access_from_bump(&rental, r.access_bump).unwrap_or_else(|| pda::access(&rental));
+        Self {
+            rental,
+            listing: r.listing,
+            renter: r.renter,
+            provider: r.provider,
+            mint: r.mint,
+            token_program,
+            vault: r.vault,
+            access,
+        }
     }
 
     pub fn vault(&self) -> Pubkey {
@@ -56,7 +68,7 @@ impl RentalKeys {
     }
 
     pub fn access(&self) -> Pubkey {
-        pda::access(&self.rental)
+        self.access
     }
     /// `owner`'s associated token account for the rental's mint.
     pub fn token_account_of(&self, owner: &Pubkey) -> Pubkey {
@@ -100,7 +112,9 @@ pub fn accept_admin(pending_admin: &Pubkey) -> Instruction {
     ix(acc::AcceptAdmin { pending_admin: *pending_admin, config: pda::config() }, args::AcceptAdmin {})
 }
 
-pub fn add_mint(admin: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Instruction {
+/// Accepts `mint` for payment; rentals in it can be rated once they billed at least
+/// `min_rated_gross` base units (and 10 minutes).
+pub fn add_mint(admin: &Pubkey, mint: &Pubkey, token_program: &Pubkey, min_rated_gross: u64) -> Instruction {
     ix(
         acc::AddMint {
             admin: *admin,
@@ -110,7 +124,7 @@ pub fn add_mint(admin: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Instru
             token_program: *token_program,
             system_program: SYSTEM_PROGRAM,
         },
-        args::AddMint {},
+        args::AddMint { args: AddMintArgs { min_rated_gross } },
     )
 }
 
@@ -168,11 +182,9 @@ pub fn close_listing(authority: &Pubkey, listing: &Pubkey) -> Instruction {
 
 /// Activates a funded rental, storing `sealed` (the connection details sealed to the renter
 /// with [`crate::access::seal`]; at most `SEALED_MAX` bytes, empty if delivered otherwise).
-pub fn activate_rental(provider: &Pubkey, rental: &Pubkey, sealed: Vec<u8>) -> Instruction {
-    ix(
-        acc::ActivateRental { provider: *provider, rental: *rental, access: pda::access(rental) },
-        args::ActivateRental { sealed },
-    )
+/// `access` is the rental's access account ([`RentalKeys::access`]).
+pub fn activate_rental(provider: &Pubkey, rental: &Pubkey, access: &Pubkey, sealed: Vec<u8>) -> Instruction {
+    ix(acc::ActivateRental { provider: *provider, rental: *rental, access: *access }, args::ActivateRental { sealed })
 }
 
 pub fn heartbeat(provider: &Pubkey, rental: &Pubkey) -> Instruction {
@@ -325,6 +337,7 @@ pub fn close_rental(k: &RentalKeys, rating: Option<u8>) -> Instruction {
             rental: k.rental,
             access: k.access(),
             provider_profile: pda::provider(&k.provider),
+            accepted_mint: pda::accepted_mint(&k.mint),
         },
         args::CloseRental { rating },
     )
@@ -487,7 +500,13 @@ mod tests {
     fn open_rental_derives_every_account() {
         let (renter, listing, mint) = (Pubkey::new_unique(), Pubkey::new_unique(), Pubkey::new_unique());
         let tp = anchor_spl::token::ID;
-        let terms = RentalTerms { price_per_hour: 3_600, heartbeat_interval_secs: 0, fee_bps: 250 };
+        let terms = RentalTerms {
+            price_per_hour: 3_600,
+            heartbeat_interval_secs: 0,
+            fee_bps: 250,
+            activation_timeout_secs: 600,
+            dispute_timeout_secs: 3_600,
+        };
         let req = OpenRequest {
             renter,
             listing,
@@ -524,12 +543,22 @@ mod tests {
             token_program: anchor_spl::token::ID,
             rental_id: u64::MAX,
             deposit: u64::MAX,
-            terms: RentalTerms { price_per_hour: 1, heartbeat_interval_secs: 1, fee_bps: 1 },
+            terms: RentalTerms {
+                price_per_hour: 1,
+                heartbeat_interval_secs: 1,
+                fee_bps: 1,
+                activation_timeout_secs: u32::MAX,
+                dispute_timeout_secs: u32::MAX,
+            },
             access: AccessRequest { recipient: [1; 32], ssh_key: vec![b'A'; crate::accounts::SSH_KEY_MAX] },
         };
-        let mut ixs = wrap_sol(&renter, u64::MAX);
+        // As the client sends it: compute limit and price first, SOL wrapped in the same transaction.
+        use solana_compute_budget_interface::ComputeBudgetInstruction as Budget;
+        let mut ixs = vec![Budget::set_compute_unit_limit(1), Budget::set_compute_unit_price(1)];
+        ixs.extend(wrap_sol(&renter, u64::MAX));
         ixs.push(open_rental(&req));
         let size = crate::batch::transaction_size(&ixs, &renter);
+        println!("largest open: {size} bytes");
         assert!(size <= crate::batch::PACKET_DATA_SIZE, "{size} bytes");
     }
 

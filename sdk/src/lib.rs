@@ -6,6 +6,7 @@
 //! - [`ix`]: pure instruction builders (no network), one per program instruction, plus
 //!   token-account creation and SOL wrapping;
 //! - [`accounts`]: account types decoded with the program's own definitions;
+//! - [`mint_info`]: token symbols and names from on-chain metadata;
 //! - [`quote`]: prices, earned/claimable/refundable amounts, computed by the program's own
 //!   settlement module;
 //! - [`client`]: an async RPC client (send with safe retries, filtered queries);
@@ -39,7 +40,7 @@
 //!     token_program,
 //!     rental_id: l.rentals_opened, // the listing's next id; ids never repeat
 //!     deposit: q.deposit,
-//!     terms: quote::terms(&l, config.fee_bps),
+//!     terms: quote::terms(&l, &config),
 //!     access: ix::AccessRequest { recipient: key.recipient(), ssh_key: b"ssh-ed25519 AAAA...".to_vec() },
 //! };
 //! client.send(&[ix::open_rental(&req)], &renter, &[]).await?;
@@ -48,10 +49,10 @@
 //! let keys = ix::RentalKeys::new(listing, renter.pubkey(), req.rental_id, l.provider, l.mint, token_program);
 //! let details = ConnectionDetails { host: Some("203.0.113.7".into()), user: Some("renter".into()), ..Default::default() };
 //! let sealed = access::seal(&details, &keys.rental, &key.recipient(), &provider).expect("fits");
-//! client.send(&[ix::activate_rental(&provider.pubkey(), &keys.rental, sealed)], &provider, &[]).await?;
+//! client.send(&[ix::activate_rental(&provider.pubkey(), &keys.rental, &keys.access(), sealed)], &provider, &[]).await?;
 //!
 //! // The renter opens them: only its wallet can, and only if the provider sealed them.
-//! let blob = client.access(&keys.rental).await?;
+//! let blob = client.access(&keys).await?;
 //! let opened = access::open(&blob.sealed, &keys.rental, &blob.recipient, &l.provider, &key).expect("sealed");
 //! println!("{}", opened.ssh_command().unwrap());
 //!
@@ -70,6 +71,7 @@ pub mod client;
 pub mod deploy;
 pub mod error;
 pub mod ix;
+pub mod mint_info;
 pub mod pda;
 pub mod quote;
 pub mod receipts;

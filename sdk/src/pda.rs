@@ -38,11 +38,6 @@ pub fn vault(rental: &Pubkey) -> Pubkey {
     vault_with_bump(rental).0
 }
 
-/// The vault of an existing rental, from the bump the rental stores (no search).
-pub fn vault_from_bump(rental: &Pubkey, vault_bump: u8) -> Option<Pubkey> {
-    Pubkey::create_program_address(&[seeds::VAULT, rental.as_ref(), &[vault_bump]], &PROGRAM_ID).ok()
-}
-
 /// The rental's access account: the renter's SSH key, recipient key and the sealed details.
 pub fn access_with_bump(rental: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(&[seeds::ACCESS, rental.as_ref()], &PROGRAM_ID)
@@ -50,6 +45,11 @@ pub fn access_with_bump(rental: &Pubkey) -> (Pubkey, u8) {
 
 pub fn access(rental: &Pubkey) -> Pubkey {
     access_with_bump(rental).0
+}
+
+/// The access account of an existing rental, from the bump the rental stores.
+pub fn access_from_bump(rental: &Pubkey, bump: u8) -> Option<Pubkey> {
+    Pubkey::create_program_address(&[seeds::ACCESS, rental.as_ref(), &[bump]], &PROGRAM_ID).ok()
 }
 
 /// The upgradeable loader's ProgramData account, whose upgrade authority may initialise the config.

@@ -5,15 +5,17 @@ pub use gpu_escrow::math::{
 };
 
 use gpu_escrow::instructions::RentalTerms;
-use gpu_escrow::state::{Listing, Rental, RentalState};
+use gpu_escrow::state::{Config, Listing, Rental, RentalState};
 
-/// The terms a renter is quoted on `listing` under the config's `fee_bps`; `open_rental`
-/// carries them and fails with `TermsChanged` if either changed before it landed.
-pub fn terms(listing: &Listing, fee_bps: u16) -> RentalTerms {
+/// The terms a renter is quoted on `listing` under `config`; `open_rental` carries them and
+/// fails with `TermsChanged` if any changed before it landed.
+pub fn terms(listing: &Listing, config: &Config) -> RentalTerms {
     RentalTerms {
         price_per_hour: listing.price_per_hour,
         heartbeat_interval_secs: listing.heartbeat_interval_secs,
-        fee_bps,
+        fee_bps: config.fee_bps,
+        activation_timeout_secs: config.activation_timeout_secs,
+        dispute_timeout_secs: config.dispute_timeout_secs,
     }
 }
 

@@ -20,7 +20,8 @@ impl EscrowClient {
                 limit: Some(PAGE),
                 commitment: Some(self.history_commitment()),
             };
-            let page = self.rpc.get_signatures_for_address_with_config(address, cfg).await.map_err(Self::rpc_err)?;
+            let page =
+                self.rpc.get_signatures_for_address_with_config(address, cfg).await.map_err(|e| self.rpc_err(e))?;
             let n = page.len();
             before = page.last().and_then(|s| s.signature.parse().ok());
             all.extend(page.into_iter().map(|s| s.signature));
@@ -52,7 +53,7 @@ impl EscrowClient {
     pub async fn successful_logs(&self, sig: &str) -> SdkResult<Option<Vec<String>>> {
         use solana_transaction_status_client_types::option_serializer::OptionSerializer;
         let sig: Signature = sig.parse().map_err(|_| SdkError::InvalidInput(format!("bad signature {sig}")))?;
-        let tx = self.fetch_transaction(&sig).await.map_err(Self::rpc_err)?;
+        let tx = self.fetch_transaction(&sig).await.map_err(|e| self.rpc_err(e))?;
         let Some(meta) = tx.transaction.meta else { return Ok(None) };
         if meta.err.is_some() {
             return Ok(None);
@@ -106,4 +107,23 @@ impl EscrowClient {
         out.sort_by_key(|r| r.opened_at);
         Ok(out)
     }
+
+    /// What a landed transaction cost: its fee in lamports and its compute units.
+    pub async fn transaction_cost(&self, sig: &Signature) -> SdkResult<TransactionCost> {
+        use solana_transaction_status_client_types::option_serializer::OptionSerializer;
+        let tx = self.fetch_transaction(sig).await.map_err(|e| self.rpc_err(e))?;
+        let meta = tx.transaction.meta.ok_or_else(|| SdkError::Decode(format!("transaction {sig} has no status")))?;
+        let compute_units = match meta.compute_units_consumed {
+            OptionSerializer::Some(u) => u,
+            _ => 0,
+        };
+        Ok(TransactionCost { fee_lamports: meta.fee, compute_units })
+    }
+}
+
+/// What a landed transaction cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct TransactionCost {
+    pub fee_lamports: u64,
+    pub compute_units: u64,
 }

@@ -14,6 +14,12 @@ mod deploy;
 mod history;
 mod reads;
 mod send;
+mod transport;
+
+pub use deploy::DeployStep;
+pub use history::TransactionCost;
+pub use reads::RawAccount;
+pub use send::{Sent, MAX_AUTO_UNIT_PRICE};
 
 /// How often confirmations and slots are polled.
 const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(300);
@@ -22,6 +28,32 @@ pub struct EscrowClient {
     rpc: RpcClient,
     url: String,
     commitment: CommitmentConfig,
+    unit_price: ComputeUnitPrice,
+}
+
+/// The priority fee: micro-lamports per compute unit, fixed or read from the cluster.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ComputeUnitPrice {
+    /// No priority fee (a quiet cluster, or a local validator).
+    #[default]
+    None,
+    Fixed(u64),
+    /// The 75th percentile of the non-zero prices recently paid to write the same accounts
+    /// (`getRecentPrioritizationFees`), capped at [`send::MAX_AUTO_UNIT_PRICE`].
+    Auto,
+}
+
+impl std::str::FromStr for ComputeUnitPrice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "auto" => Ok(ComputeUnitPrice::Auto),
+            "0" | "none" => Ok(ComputeUnitPrice::None),
+            n => n.parse::<u64>().map(ComputeUnitPrice::Fixed).map_err(|_| {
+                format!("compute-unit price `{n}`: give micro-lamports per compute unit (e.g. 10000), or auto")
+            }),
+        }
+    }
 }
 
 /// Server-side (memcmp) and client-side filters for `listings`.
@@ -48,7 +80,15 @@ pub enum Party {
 impl EscrowClient {
     pub fn new(url: impl Into<String>, commitment: CommitmentConfig) -> Self {
         let url = url.into();
-        Self { rpc: RpcClient::new_with_commitment(url.clone(), commitment), url, commitment }
+        let config = solana_rpc_client::rpc_client::RpcClientConfig::with_commitment(commitment);
+        let rpc = RpcClient::new_sender(transport::RetrySender::new(url.clone()), config);
+        Self { rpc, url, commitment, unit_price: ComputeUnitPrice::default() }
+    }
+
+    /// Sets the compute-unit price (priority fee) of every transaction this client sends.
+    pub fn with_compute_unit_price(mut self, price: ComputeUnitPrice) -> Self {
+        self.unit_price = price;
+        self
     }
 
     pub fn rpc(&self) -> &RpcClient {
@@ -63,15 +103,15 @@ impl EscrowClient {
         self.commitment
     }
 
-    pub(crate) fn rpc_err(e: ClientError) -> SdkError {
-        SdkError::Rpc(e.to_string())
+    /// An RPC client error as an `SdkError`: unreachable nodes name this client's URL.
+    pub fn rpc_err(&self, e: ClientError) -> SdkError {
+        SdkError::from_client_error(&self.url, &e)
     }
 
-    /// Fails with `ProgramNotDeployed` when the cluster has no executable program at the id.
+    /// Fails with `ProgramNotDeployed` only when the cluster answered and has no executable
+    /// program at the id; an unreachable node is `Unreachable`.
     pub async fn ensure_program_deployed(&self) -> SdkResult<()> {
-        let acct =
-            self.rpc.get_account_with_commitment(&PROGRAM_ID, self.commitment).await.map_err(Self::rpc_err)?.value;
-        match acct {
+        match self.accounts(&[PROGRAM_ID]).await?.pop().flatten() {
             Some(a) if a.executable => Ok(()),
             _ => Err(SdkError::ProgramNotDeployed { program_id: PROGRAM_ID, url: self.url.clone() }),
         }

@@ -12,12 +12,51 @@ use crate::accounts::{
 };
 use crate::error::{SdkError, SdkResult};
 use crate::ix::RentalKeys;
+use crate::mint_info::{self, MintInfo};
 use crate::pda::{self, PROGRAM_ID};
 
+/// An account as the node returned it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawAccount {
+    pub owner: Pubkey,
+    pub lamports: u64,
+    pub data: Vec<u8>,
+    pub executable: bool,
+}
+
 impl EscrowClient {
+    /// Several accounts in one request, `None` for each that does not exist. Transport
+    /// failures stay [`SdkError::Unreachable`] (the single-account RPC call would report them
+    /// as "AccountNotFound").
+    pub async fn accounts(&self, addresses: &[Pubkey]) -> SdkResult<Vec<Option<RawAccount>>> {
+        let found = self
+            .rpc
+            .get_multiple_accounts_with_commitment(addresses, self.commitment)
+            .await
+            .map_err(|e| self.rpc_err(e))?
+            .value;
+        Ok(found
+            .into_iter()
+            .map(|a| {
+                a.map(|a| RawAccount { owner: a.owner, lamports: a.lamports, data: a.data, executable: a.executable })
+            })
+            .collect())
+    }
+
     pub async fn account_data(&self, address: &Pubkey) -> SdkResult<Option<(Pubkey, Vec<u8>)>> {
-        let acct = self.rpc.get_account_with_commitment(address, self.commitment).await.map_err(Self::rpc_err)?.value;
-        Ok(acct.map(|a| (a.owner, a.data)))
+        Ok(self.accounts(&[*address]).await?.pop().flatten().map(|a| (a.owner, a.data)))
+    }
+
+    /// A mint's token program, decimals, and symbol and name from its on-chain metadata
+    /// (Token-2022's own extension, else a Metaplex metadata account), in one request.
+    pub async fn mint_info(&self, mint: &Pubkey) -> SdkResult<MintInfo> {
+        let mut found = self.accounts(&[*mint, mint_info::metaplex_metadata_address(mint)]).await?;
+        let metaplex = found.pop().flatten();
+        let Some(account) = found.pop().flatten() else {
+            return Err(SdkError::AccountNotFound { what: "mint", address: *mint });
+        };
+        let metaplex = metaplex.filter(|m| m.owner == mint_info::METAPLEX_PROGRAM).map(|m| m.data);
+        MintInfo::decode(mint, &account.owner, &account.data, metaplex.as_deref())
     }
 
     async fn fetch<T: AccountDeserialize>(&self, what: &'static str, address: &Pubkey) -> SdkResult<T> {
@@ -54,10 +93,10 @@ impl EscrowClient {
         self.fetch("rental", address).await
     }
 
-    /// A rental's access account: the renter's SSH key and recipient key, and the sealed
-    /// connection details once the provider has activated it.
-    pub async fn access(&self, rental: &Pubkey) -> SdkResult<RentalAccess> {
-        self.fetch("rental access", &pda::access(rental)).await
+    /// A rental's access account (`keys.access`): the renter's SSH key and recipient key,
+    /// and the sealed connection details once the provider has activated it.
+    pub async fn access(&self, keys: &RentalKeys) -> SdkResult<RentalAccess> {
+        self.fetch("rental access", &keys.access()).await
     }
 
     /// The token program that owns `mint` (SPL Token or Token-2022).
@@ -116,7 +155,7 @@ impl EscrowClient {
             },
             ..Default::default()
         };
-        let raw = self.rpc.get_program_ui_accounts_with_config(&PROGRAM_ID, cfg).await.map_err(Self::rpc_err)?;
+        let raw = self.rpc.get_program_ui_accounts_with_config(&PROGRAM_ID, cfg).await.map_err(|e| self.rpc_err(e))?;
         raw.into_iter()
             .map(|(k, a)| {
                 let data = a.data.decode().ok_or_else(|| SdkError::Decode(format!("account {k}: undecodable data")))?;

@@ -1,0 +1,66 @@
+//! The RPC transport: the stock HTTP sender (which already waits out a few HTTP 429s),
+//! wrapped to retry what busy public endpoints do transiently: refused or reset
+//! connections, timeouts, rate limits beyond the stock retries, and 5xx answers, with a
+//! bounded exponential backoff. Retrying is safe for every request the client makes: reads
+//! are idempotent, and a repeated `sendTransaction` carries the same signed transaction
+//! (same signature), which the cluster executes at most once.
+use std::time::Duration;
+
+use async_trait::async_trait;
+use solana_rpc_client::http_sender::HttpSender;
+use solana_rpc_client::rpc_sender::{RpcSender, RpcTransportStats};
+use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind, Result};
+use solana_rpc_client_api::request::RpcRequest;
+
+/// Attempts per request (so at most `ATTEMPTS - 1` retries) and the first pause; each
+/// pause doubles: 0.25 + 0.5 + 1 + 2 + 4 s, about 8 s of waiting before giving up.
+pub const ATTEMPTS: u32 = 6;
+pub const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+
+pub struct RetrySender {
+    inner: HttpSender,
+}
+
+impl RetrySender {
+    pub fn new(url: String) -> Self {
+        RetrySender { inner: HttpSender::new(url) }
+    }
+}
+
+/// Failures worth another try: the node may answer the same request a moment later.
+pub fn transient(e: &ClientError) -> bool {
+    match e.kind() {
+        ErrorKind::Reqwest(r) => match r.status() {
+            Some(s) => s.as_u16() == 429 || s.is_server_error(),
+            None => !r.is_decode() && !r.is_builder(),
+        },
+        ErrorKind::Io(_) => true,
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl RpcSender for RetrySender {
+    async fn send(&self, request: RpcRequest, params: serde_json::Value) -> Result<serde_json::Value> {
+        let mut pause = FIRST_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            match self.inner.send(request, params.clone()).await {
+                Err(e) if attempt < ATTEMPTS && transient(&e) => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn get_transport_stats(&self) -> RpcTransportStats {
+        self.inner.get_transport_stats()
+    }
+
+    fn url(&self) -> String {
+        self.inner.url()
+    }
+}
