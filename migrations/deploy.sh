@@ -24,9 +24,25 @@ done
 for v in URL KEYPAIR ARBITER TREASURY; do
   [ -n "${!v}" ] || { echo "missing --$(echo "$v" | tr 'A-Z' 'a-z')" >&2; exit 2; }
 done
-[ -f "$ROOT/target/deploy/gpu_escrow.so" ] || "$ROOT/scripts/build-sbf" >/dev/null
-cargo build -q --manifest-path "$ROOT/Cargo.toml" -p gpu-escrow-cli
-G() { "$ROOT/target/debug/gpu-escrow" -u "$URL" -k "$KEYPAIR" "$@"; }
-G program deploy --so "$ROOT/target/deploy/gpu_escrow.so" --program-keypair "$PROGRAM_KEYPAIR"
+# Each step says what it is doing on stderr; cargo and the upload show their own progress.
+step() { printf '[deploy.sh] %s\n' "$*" >&2; }
+SO="$ROOT/target/deploy/gpu_escrow.so"
+if [ ! -f "$SO" ]; then
+  step "building the program (scripts/build-sbf)"
+  "$ROOT/scripts/build-sbf" >/dev/null
+fi
+# GPU_ESCROW_CLI names an already built gpu-escrow binary (the tests use it).
+if [ -n "${GPU_ESCROW_CLI:-}" ]; then
+  CLI="$GPU_ESCROW_CLI"
+else
+  step "building the gpu-escrow CLI (a first build compiles for a few minutes)"
+  cargo build --manifest-path "$ROOT/Cargo.toml" -p gpu-escrow-cli
+  CLI="$ROOT/target/debug/gpu-escrow"
+fi
+G() { "$CLI" -u "$URL" -k "$KEYPAIR" "$@"; }
+step "deploying $(basename "$SO") ($(wc -c <"$SO") bytes) to $URL; the upload takes about one write transaction per KB"
+G program deploy --so "$SO" --program-keypair "$PROGRAM_KEYPAIR"
+step "initialising the config: arbiter $ARBITER, treasury $TREASURY, fee $FEE bps"
 G config init --arbiter "$ARBITER" --treasury "$TREASURY" --fee-bps "$FEE"
 G config show
+step "done"

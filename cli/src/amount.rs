@@ -43,16 +43,40 @@ pub fn format(units: u64, decimals: u8) -> String {
     format!("{}.{}", units / scale, shown)
 }
 
-/// A short label for well-known mints; otherwise the mint's first characters.
-pub fn token_label(mint: &str) -> String {
-    match mint {
-        "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v" | "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU" => {
-            "USDC".into()
-        }
-        "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB" => "USDT".into(),
-        "So11111111111111111111111111111111111111112" => "wSOL".into(),
-        _ => format!("tok:{}", &mint[..4.min(mint.len())]),
+/// Symbols of well-known mints, for when a mint carries no metadata of its own.
+fn known_symbol(mint: &str) -> Option<&'static str> {
+    Some(match mint {
+        "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v" | "4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU" => "USDC",
+        "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB" => "USDT",
+        // Wrapped SOL: paid from and returned to the wallet's SOL.
+        "So11111111111111111111111111111111111111112" => "SOL",
+        _ => return None,
+    })
+}
+
+/// The symbol to show for `mint`: its on-chain metadata symbol, else a known mint's. A
+/// metadata symbol that copies a well-known one ("USDC" on another mint) gets the mint's
+/// first characters appended, so a look-alike token cannot pass for the real one.
+pub fn token_symbol(mint: &str, metadata_symbol: Option<&str>) -> Option<String> {
+    let known = known_symbol(mint);
+    match metadata_symbol {
+        Some(s) if known.is_none() && is_well_known_symbol(s) => Some(format!("{s}({})", short(mint))),
+        Some(s) => Some(s.to_string()),
+        None => known.map(str::to_string),
     }
+}
+
+fn is_well_known_symbol(symbol: &str) -> bool {
+    ["USDC", "USDT", "SOL", "WSOL"].iter().any(|k| k.eq_ignore_ascii_case(symbol.trim_start_matches('$')))
+}
+
+fn short(mint: &str) -> &str {
+    &mint[..4.min(mint.len())]
+}
+
+/// What people see next to amounts: the symbol, else `tok:` and the mint's first characters.
+pub fn token_label(mint: &str, metadata_symbol: Option<&str>) -> String {
+    token_symbol(mint, metadata_symbol).unwrap_or_else(|| format!("tok:{}", short(mint)))
 }
 
 #[cfg(test)]
@@ -76,6 +100,17 @@ mod tests {
         assert!(parse("1e5", 6).unwrap_err().contains("not a decimal"));
         assert!(parse("", 6).is_err());
         assert!(parse(".", 6).is_err());
+    }
+
+    #[test]
+    fn labels_prefer_metadata_and_flag_look_alikes() {
+        let other = "APm7x1111111111111111111111111111111111111";
+        assert_eq!(token_label(other, Some("GPUC")), "GPUC");
+        assert_eq!(token_label(other, Some("USDC")), "USDC(APm7)");
+        assert_eq!(token_label(other, None), "tok:APm7");
+        assert_eq!(token_label("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", None), "USDC");
+        assert_eq!(token_label("So11111111111111111111111111111111111111112", Some("SOL")), "SOL");
+        assert_eq!(token_symbol(other, None), None);
     }
 
     #[test]

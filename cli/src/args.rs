@@ -32,9 +32,21 @@ pub struct Cli {
     /// Commitment to wait for: processed, confirmed or finalized
     #[arg(long, global = true, value_name = "LEVEL")]
     pub commitment: Option<String>,
-    /// Output format
+    /// Output format: human text, or one JSON document (errors as JSON on stderr)
     #[arg(long, global = true, value_enum, default_value = "human")]
     pub output: Format,
+    /// Keep payouts in wrapped SOL wrapped (by default they return to the wallet as SOL)
+    #[arg(long, global = true)]
+    pub keep_wsol: bool,
+    /// Priority fee of every transaction: micro-lamports per compute unit, or `auto` (the 75th
+    /// percentile of recent fees for the same accounts, capped at 5 lamports per unit) [default: none]
+    #[arg(
+        long = "with-compute-unit-price",
+        global = true,
+        value_name = "MICRO_LAMPORTS|auto",
+        env = "GPU_ESCROW_COMPUTE_UNIT_PRICE"
+    )]
+    pub compute_unit_price: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -63,7 +75,10 @@ pub enum Command {
     /// Provider: grant access to a funded rental, sealing the connection details to the renter; billing starts now
     Activate(ActivateArgs),
     /// Provider: refuse a funded rental; the renter gets everything back
-    Decline { rental: String },
+    Decline {
+        /// Rental address
+        rental: String,
+    },
     /// Provider: run the unattended agent: provision, activate, heartbeat, claim, finalize, tear down
     #[command(subcommand)]
     Agent(AgentCmd),
@@ -91,24 +106,35 @@ pub enum Command {
     /// Your rentals, as renter and as provider
     Rentals,
     /// One rental's state and meter
-    Status { rental: String },
+    Status {
+        /// Rental address
+        rental: String,
+    },
     /// Live meter: elapsed, cost so far, time left
     Watch(WatchArgs),
     /// Renter: add funds to extend a rental
     TopUp {
+        /// Rental address
         rental: String,
-        /// Amount in tokens, e.g. 5 or 2.5
+        /// Amount in tokens, e.g. 5 or 2.5 (in a SOL rental, SOL is wrapped as needed)
         #[arg(allow_hyphen_values = true)]
         amount: String,
     },
     /// Renter or provider: end a running rental now (pays, takes the fee, refunds the rest)
-    Stop { rental: String },
-    /// Renter: cancel before activation for a full refund (anyone may after the timeout)
-    Cancel { rental: String },
-    /// Renter: close a finished rental, reclaim its rent, optionally rate 1-5
-    Close {
+    Stop {
+        /// Rental address
         rental: String,
-        /// Rating from 1 to 5 stars
+    },
+    /// Renter: cancel before activation for a full refund (anyone may after the timeout)
+    Cancel {
+        /// Rental address
+        rental: String,
+    },
+    /// Renter: close a finished rental, reclaim its account deposits (SOL), optionally rate 1-5
+    Close {
+        /// Rental address
+        rental: String,
+        /// Rating from 1 to 5 stars (needs at least 10 billed minutes) [default: no rating]
         #[arg(long, value_name = "N")]
         rate: Option<u8>,
     },
@@ -116,11 +142,18 @@ pub enum Command {
     #[command(subcommand)]
     Dispute(DisputeCmd),
     /// Anyone: settle a rental whose paid time or heartbeat SLA has run out
-    Finalize { rental: String },
+    Finalize {
+        /// Rental address
+        rental: String,
+    },
     /// Receipt of one rental, rebuilt from on-chain events (also after closing)
-    Receipt { rental: String },
+    Receipt {
+        /// Rental address (open or closed)
+        rental: String,
+    },
     /// All your rentals as receipts; --csv writes them for expense and tax records
     History {
+        /// Also write the receipts to this CSV file (Unix times, ISO 8601 UTC and local time)
         #[arg(long, value_name = "FILE")]
         csv: Option<PathBuf>,
     },
@@ -133,13 +166,17 @@ pub enum Command {
     /// Print your wallet's address (the public key of -k or the Solana config's keypair)
     Address,
     /// Print shell completions (bash, zsh, fish, elvish, powershell)
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// The shell to print completions for
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum ConfigCmd {
     /// Create the config (only the program's upgrade authority may)
     Init {
+        /// Wallet that resolves disputes (it may not rule on rentals it is a party to)
         #[arg(long)]
         arbiter: String,
         /// Wallet that owns the fee token accounts
@@ -155,17 +192,23 @@ pub enum ConfigCmd {
         #[arg(long, default_value_t = 7 * 24 * 3_600)]
         dispute_timeout: u32,
     },
+    /// Show the config: admin, arbiter, treasury, fee, timeouts, pause
     Show,
     /// Change fields; fee and timeouts apply to rentals opened afterwards
     Update {
+        /// New arbiter wallet [default: unchanged]
         #[arg(long)]
         arbiter: Option<String>,
+        /// New treasury wallet (owner of the fee token accounts) [default: unchanged]
         #[arg(long)]
         treasury: Option<String>,
+        /// New platform fee in basis points (100 = 1%), at most 3000 [default: unchanged]
         #[arg(long)]
         fee_bps: Option<u16>,
+        /// New seconds a provider has to activate [default: unchanged]
         #[arg(long)]
         activation_timeout: Option<u32>,
+        /// New seconds before an unresolved dispute settles as earned [default: unchanged]
         #[arg(long)]
         dispute_timeout: Option<u32>,
     },
@@ -173,59 +216,82 @@ pub enum ConfigCmd {
 
 #[derive(Subcommand)]
 pub enum MintCmd {
-    Add { mint: String },
-    Remove { mint: String },
+    /// Accept a token for payment (SPL Token or Token-2022; So11111111111111111111111111111111111111112 for SOL)
+    Add {
+        /// Mint address of the token
+        mint: String,
+        /// Amount (in tokens) a rental must have billed before its renter may rate it, so ratings cost real money
+        #[arg(long, value_name = "AMOUNT", default_value = "1")]
+        min_rated: String,
+    },
+    /// Stop accepting a token for new listings (running rentals are not affected)
+    Remove {
+        /// Mint address of the token
+        mint: String,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum AdminCmd {
     /// Name the next admin
-    Propose { new_admin: String },
+    Propose {
+        /// Wallet that becomes admin once it runs `admin accept`
+        new_admin: String,
+    },
     /// Accept the admin role (signed by the proposed wallet)
     Accept,
 }
 
 #[derive(Subcommand)]
 pub enum ProviderCmd {
+    /// Create your provider profile (needed before listing a GPU)
     Register,
-    Show { authority: Option<String> },
+    /// A provider's reputation: rentals completed, time billed, no-shows, disputes, rating
+    Show {
+        /// The provider's wallet address [default: your wallet]
+        authority: Option<String>,
+    },
 }
 
 #[derive(Args, Clone)]
+// A listing's terms; `listing update` keeps every value not given. (A plain comment: a doc
+// comment on a flattened struct would replace the subcommand's about text.)
 pub struct ListingSpec {
-    /// Price per hour in tokens, e.g. 0.60
-    #[arg(long, allow_hyphen_values = true)]
+    /// Price per hour in tokens, e.g. 0.60 (required when creating)
+    #[arg(long, value_name = "PER_HOUR", allow_hyphen_values = true)]
     pub price: Option<String>,
-    /// GPU model, e.g. "RTX 4090" (max 32 bytes)
-    #[arg(long)]
+    /// GPU model, e.g. "RTX 4090" (max 32 bytes; required when creating)
+    #[arg(long, value_name = "MODEL")]
     pub gpu: Option<String>,
-    #[arg(long)]
+    /// Number of GPUs in the machine [default when creating: 1]
+    #[arg(long, value_name = "N")]
     pub gpu_count: Option<u8>,
-    /// GPU memory in GB
-    #[arg(long)]
+    /// GPU memory in GB [default when creating: not stated]
+    #[arg(long, value_name = "GB")]
     pub vram: Option<u16>,
-    #[arg(long)]
+    /// CPU cores [default when creating: not stated]
+    #[arg(long, value_name = "CORES")]
     pub cpu: Option<u16>,
-    /// System memory in GB
-    #[arg(long)]
+    /// System memory in GB [default when creating: not stated]
+    #[arg(long, value_name = "GB")]
     pub ram: Option<u32>,
-    /// Disk in GB
-    #[arg(long)]
+    /// Disk in GB [default when creating: not stated]
+    #[arg(long, value_name = "GB")]
     pub disk: Option<u32>,
-    /// Region label, e.g. eu-west (max 16 bytes)
+    /// Region label, e.g. eu-west (max 16 bytes) [default when creating: any]
     #[arg(long)]
     pub region: Option<String>,
-    /// Shortest rental in minutes
-    #[arg(long)]
+    /// Shortest rental in minutes [default when creating: 1]
+    #[arg(long, value_name = "MINUTES")]
     pub min_minutes: Option<u32>,
-    /// Longest rental in hours
-    #[arg(long)]
+    /// Longest rental in hours [default when creating: 720, i.e. 30 days]
+    #[arg(long, value_name = "HOURS")]
     pub max_hours: Option<u32>,
-    /// Heartbeat SLA in seconds (0 = none); billing stops if a heartbeat is missed
-    #[arg(long)]
+    /// Heartbeat SLA in seconds (0 = none); billing stops if a heartbeat is missed [default when creating: 0]
+    #[arg(long, value_name = "SECS")]
     pub heartbeat_interval: Option<u32>,
-    /// Concurrent rentals allowed
-    #[arg(long)]
+    /// Concurrent rentals allowed [default when creating: 1]
+    #[arg(long, value_name = "N")]
     pub capacity: Option<u16>,
 }
 
@@ -239,20 +305,26 @@ pub enum ListingCmd {
         #[command(flatten)]
         spec: ListingSpec,
     },
-    /// Change a listing; running rentals keep their terms
+    /// Change a listing; values not given stay as they are, running rentals keep their terms
     Update {
+        /// Listing address (yours)
         listing: String,
         #[command(flatten)]
         spec: ListingSpec,
     },
+    /// Stop taking new rentals on a listing (running rentals continue)
     Pause {
+        /// Listing address (yours)
         listing: String,
     },
+    /// Take new rentals on a paused listing again
     Resume {
+        /// Listing address (yours)
         listing: String,
     },
-    /// Close a listing with no open rentals
+    /// Close a listing with no open rentals (its account deposit returns to you)
     Close {
+        /// Listing address (yours)
         listing: String,
     },
 }
@@ -261,6 +333,7 @@ pub enum ListingCmd {
 pub struct HeartbeatArgs {
     /// Rentals to heartbeat (default with --all: every active SLA rental you provide)
     pub rentals: Vec<String>,
+    /// Heartbeat every active SLA rental you provide (instead of naming them)
     #[arg(long)]
     pub all: bool,
     /// Keep running, sending heartbeats every SECS seconds until Ctrl-C
@@ -313,6 +386,7 @@ pub struct AgentRunArgs {
 
 #[derive(Args)]
 pub struct ClaimArgs {
+    /// Rental address (or --all)
     pub rental: Option<String>,
     /// Claim from every active rental you provide
     #[arg(long)]
@@ -324,18 +398,22 @@ pub struct MarketArgs {
     /// GPU model, exact (e.g. "RTX 4090")
     #[arg(long)]
     pub gpu: Option<String>,
+    /// Least GPU memory, in GB (listings that state none are left out)
     #[arg(long, value_name = "GB")]
     pub min_vram: Option<u16>,
-    /// Highest price per hour, in tokens
+    /// Highest price per hour, in each listing's own token, e.g. 1.50
     #[arg(long)]
     pub max_price: Option<String>,
+    /// Region label, exact (e.g. eu-west)
     #[arg(long)]
     pub region: Option<String>,
+    /// Only listings paid in this token (mint address)
     #[arg(long)]
     pub mint: Option<String>,
-    /// Minimum provider rating, 1.0-5.0
+    /// Minimum provider rating, 1.0-5.0 (unrated providers are left out)
     #[arg(long)]
     pub min_rating: Option<f64>,
+    /// Order: price (cheapest first), vram (most first) or rating (best first)
     #[arg(long, value_enum, default_value = "price")]
     pub sort: SortKey,
 }
@@ -389,6 +467,7 @@ pub struct RentArgs {
 
 #[derive(Args)]
 pub struct WatchArgs {
+    /// Rental address
     pub rental: String,
     /// Refresh every SECS seconds
     #[arg(long, default_value_t = 2)]
@@ -396,7 +475,7 @@ pub struct WatchArgs {
     /// Warn when fewer than this many minutes remain
     #[arg(long, value_name = "MINUTES")]
     pub alert_below: Option<u64>,
-    /// Stop after this many refreshes (default: until the rental ends or Ctrl-C)
+    /// Stop after this many refreshes [default: until the rental ends or Ctrl-C]
     #[arg(long)]
     pub count: Option<u64>,
 }
@@ -405,28 +484,70 @@ pub struct WatchArgs {
 pub enum DisputeCmd {
     /// Freeze the earned-but-unclaimed amount; the unearned rest is refunded now
     Open {
+        /// Rental address (Active)
         rental: String,
-        /// Reason code (e.g. 1 = no access, 2 = degraded, 3 = billing)
-        #[arg(long, default_value_t = 1)]
-        reason: u8,
+        /// Why, recorded on-chain for the arbiter: 1 or no-access (the machine could not be
+        /// reached or used), 2 or degraded (it ran slower, smaller or less reliably than
+        /// listed), 3 or billing (the meter charged for time not received), 0 or other
+        #[arg(long, value_name = "REASON", default_value = "no-access", value_parser = DisputeReason::parse)]
+        reason: DisputeReason,
     },
     /// Arbiter: award part of the locked amount to the provider, the rest to the renter
     Resolve {
+        /// Rental address (Disputed)
         rental: String,
         /// Tokens awarded to the provider (before fee)
         #[arg(long, allow_hyphen_values = true)]
         provider_amount: String,
     },
     /// Anyone: settle a dispute past its timeout as earned
-    FinalizeExpired { rental: String },
+    FinalizeExpired {
+        /// Rental address (Disputed)
+        rental: String,
+    },
+}
+
+/// Why a dispute was opened; its on-chain code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisputeReason {
+    Other,
+    NoAccess,
+    Degraded,
+    Billing,
+}
+
+impl DisputeReason {
+    const ALL: [(DisputeReason, u8, &'static str); 4] = [
+        (DisputeReason::Other, 0, "other"),
+        (DisputeReason::NoAccess, 1, "no-access"),
+        (DisputeReason::Degraded, 2, "degraded"),
+        (DisputeReason::Billing, 3, "billing"),
+    ];
+
+    pub fn code(self) -> u8 {
+        Self::ALL.iter().find(|(r, _, _)| *r == self).map(|(_, c, _)| *c).expect("every reason has a code")
+    }
+
+    /// A name (`no-access`) or its code (`1`).
+    fn parse(text: &str) -> Result<Self, String> {
+        Self::ALL
+            .iter()
+            .find(|(_, code, name)| text == *name || text == code.to_string())
+            .map(|(r, _, _)| *r)
+            .ok_or_else(|| {
+                format!("`{text}` is not a reason: use no-access (1), degraded (2), billing (3) or other (0)")
+            })
+    }
 }
 
 #[derive(Subcommand)]
 pub enum ProgramCmd {
     /// Deploy target/deploy/gpu_escrow.so at the program keypair's address
     Deploy {
+        /// The program binary (sBPF ELF) to upload
         #[arg(long, default_value = "target/deploy/gpu_escrow.so")]
         so: PathBuf,
+        /// Keypair file of the program address (must match the id this CLI was built for)
         #[arg(long)]
         program_keypair: PathBuf,
     },
@@ -439,27 +560,90 @@ pub enum DevCmd {
         /// SOL to request
         #[arg(long, default_value = "10")]
         sol: f64,
-        /// Recipient (default: your wallet)
+        /// Recipient address [default: your wallet]
         to: Option<String>,
     },
-    /// Create a test token mint with your wallet as mint authority
+    /// Create a test token mint with your wallet as mint (and freeze) authority
     CreateMint {
+        /// Decimal places of the token
         #[arg(long, default_value_t = 6)]
         decimals: u8,
         /// Use Token-2022 instead of SPL Token
         #[arg(long)]
         token_2022: bool,
+        /// Symbol shown next to amounts, e.g. GPUC (max 10 characters); creates a Token-2022
+        /// mint that carries its name and symbol in its metadata extension
+        #[arg(long)]
+        symbol: Option<String>,
+        /// Token name for the metadata (max 32 characters) [default: the symbol]
+        #[arg(long, requires = "symbol")]
+        name: Option<String>,
     },
     /// Mint test tokens to a wallet (creating its token account)
-    MintTo { mint: String, owner: String, amount: String },
+    MintTo {
+        /// Mint address (yours: you must be its mint authority)
+        mint: String,
+        /// Wallet that receives the tokens
+        owner: String,
+        /// Amount in tokens, e.g. 100 or 2.5
+        amount: String,
+    },
     /// Print a wallet's token balance
-    Balance { mint: String, owner: Option<String> },
-    /// Create a new keypair file
-    Keygen { path: PathBuf },
+    Balance {
+        /// Mint address of the token
+        mint: String,
+        /// Wallet address [default: your wallet]
+        owner: Option<String>,
+    },
+    /// Create a new keypair file and print its address (refuses to overwrite)
+    Keygen {
+        /// Where to write the keypair (a JSON array of 64 bytes, like solana-keygen)
+        path: PathBuf,
+    },
     /// Wait until the cluster answers (for scripts that just started a validator)
     Wait {
         /// Give up after this many seconds
         #[arg(long, default_value_t = 60)]
         timeout: u64,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    fn missing_help(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        if cmd.get_about().is_none() {
+            missing.push(format!("`{path}` (the command itself)"));
+        }
+        for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+            if !matches!(arg.get_id().as_str(), "help" | "version") && arg.get_help().is_none() {
+                missing.push(format!("`{path}`: {}", arg.get_id()));
+            }
+        }
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            missing_help(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+
+    /// `--help` explains every command, argument and option, so no future one lacks a line.
+    #[test]
+    fn every_command_argument_and_option_has_help() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        cmd.clone().debug_assert();
+        let mut missing = Vec::new();
+        missing_help(&cmd, "gpu-escrow", &mut missing);
+        assert!(missing.is_empty(), "without help text:\n{}", missing.join("\n"));
+    }
+
+    #[test]
+    fn dispute_reasons_take_names_or_codes() {
+        use super::DisputeReason;
+        assert_eq!(DisputeReason::parse("degraded").map(DisputeReason::code), Ok(2));
+        assert_eq!(DisputeReason::parse("3").map(DisputeReason::code), Ok(3));
+        assert!(DisputeReason::parse("9").unwrap_err().contains("no-access (1)"));
+    }
 }

@@ -21,6 +21,10 @@ pub struct Context {
     pub commitment: CommitmentConfig,
     pub format: Format,
     pub client: EscrowClient,
+    /// The priority fee the user chose (`--with-compute-unit-price`).
+    pub compute_unit_price: gpu_escrow_sdk::client::ComputeUnitPrice,
+    /// `--keep-wsol`: payouts in wrapped SOL stay wrapped instead of returning as SOL.
+    pub keep_wsol: bool,
     /// The `-u`/`-k` the user typed, repeated in the commands we suggest.
     url_arg: Option<String>,
     keypair_arg: Option<PathBuf>,
@@ -84,7 +88,23 @@ impl Context {
         let commitment = parse_commitment(commitment.or(file.commitment.as_deref()).unwrap_or("confirmed"))?;
         let client = EscrowClient::new(url.clone(), commitment);
         let (url_arg, keypair_arg) = (url_text.map(str::to_string), keypair.map(Path::to_path_buf));
-        Ok(Context { url, keypair_path, commitment, format, client, url_arg, keypair_arg })
+        Ok(Context {
+            url,
+            keypair_path,
+            commitment,
+            format,
+            client,
+            compute_unit_price: Default::default(),
+            keep_wsol: false,
+            url_arg,
+            keypair_arg,
+        })
+    }
+
+    /// Every transaction from now on pays this priority fee.
+    pub fn set_compute_unit_price(&mut self, price: gpu_escrow_sdk::client::ComputeUnitPrice) {
+        self.compute_unit_price = price;
+        self.client = EscrowClient::new(self.url.clone(), self.commitment).with_compute_unit_price(price);
     }
 
     /// A command to suggest to the user, with the `-u` and `-k` they gave.
@@ -115,8 +135,14 @@ impl Context {
 }
 
 pub fn read_keypair(path: &Path) -> Result<Keypair, CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::Input(format!("cannot read keypair file {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let fix = if e.kind() == std::io::ErrorKind::NotFound {
+            "; pass your wallet with `-k FILE`, or create one with `gpu-escrow dev keygen <FILE>`"
+        } else {
+            ""
+        };
+        CliError::Input(format!("cannot read keypair file {}: {e}{fix}", path.display()))
+    })?;
     let bytes: Vec<u8> = serde_json::from_str(&text)
         .map_err(|_| CliError::Input(format!("keypair file {} is not a JSON array of 64 bytes", path.display())))?;
     Keypair::try_from(bytes.as_slice())
@@ -131,6 +157,41 @@ pub fn write_keypair(path: &Path, k: &Keypair) -> Result<(), CliError> {
     std::fs::write(path, json).map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))
 }
 
+/// An address, or an error saying what is wrong with it (bad character, wrong length).
 pub fn parse_pubkey(text: &str, what: &str) -> Result<Pubkey, CliError> {
-    text.parse().map_err(|_| CliError::Input(format!("{what} `{text}` is not a valid base58 address")))
+    let bad = |why: String| CliError::Input(format!("{what} `{text}` is not a valid address: {why}"));
+    let bytes = bs58::decode(text).into_vec().map_err(|e| match e {
+        bs58::decode::Error::InvalidCharacter { character, .. } => {
+            bad(format!("`{character}` is not a base58 character (base58 leaves out 0, O, I and l)"))
+        }
+        other => bad(other.to_string()),
+    })?;
+    let array: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| bad(format!("it decodes to {} bytes and an address has 32", bytes.len())))?;
+    Ok(Pubkey::new_from_array(array))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_addresses_say_what_is_wrong() {
+        let good = "So11111111111111111111111111111111111111112";
+        assert_eq!(parse_pubkey(good, "mint").unwrap().to_string(), good);
+        let short = parse_pubkey(&good[..42], "mint").unwrap_err().to_string();
+        assert!(short.contains("decodes to 31 bytes and an address has 32"), "{short}");
+        let zero = parse_pubkey("So1111111111111111111111111111111111111111O", "rental").unwrap_err().to_string();
+        assert!(zero.starts_with("rental `So1") && zero.contains("`O` is not a base58 character"), "{zero}");
+        assert!(parse_pubkey("", "listing").unwrap_err().to_string().contains("decodes to 0 bytes"));
+    }
+
+    #[test]
+    fn hints_repeat_the_cluster_and_wallet_given() {
+        let ctx = Context::new(None, Some("devnet"), Some(Path::new("me.json")), None, Format::Human).unwrap();
+        assert_eq!(ctx.hint("status X"), "gpu-escrow -k me.json -u devnet status X");
+        assert_eq!(ctx.hint_for_others("withdraw X"), "gpu-escrow -u devnet withdraw X");
+    }
 }

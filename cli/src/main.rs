@@ -56,6 +56,22 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<Output, CliError> {
     }
 }
 
+/// Errors the SDK words without knowing the command line, given the `-u` the user typed.
+fn with_hint(ctx: &Context, err: CliError) -> CliError {
+    use gpu_escrow_sdk::SdkError;
+    match err {
+        CliError::Sdk(SdkError::ConfigMissing { url }) => CliError::Refused(format!(
+            "the gpu-escrow config is not initialised on the cluster at {url}; the program's upgrade authority creates it with `{}`",
+            ctx.hint_for_others("config init --arbiter <PUBKEY> --treasury <PUBKEY>")
+        )),
+        CliError::Sdk(e @ SdkError::ProgramNotDeployed { .. }) => CliError::Refused(format!(
+            "{e} (a different cluster? -u selects it; to deploy: `{}`)",
+            ctx.hint("program deploy --program-keypair <FILE>")
+        )),
+        other => other,
+    }
+}
+
 fn report(err: &CliError, format: Format) {
     let (kind, code, name) = match err {
         CliError::Input(_) => ("input", None, None),
@@ -63,6 +79,7 @@ fn report(err: &CliError, format: Format) {
         CliError::Sdk(gpu_escrow_sdk::SdkError::Program { code, name, .. }) => {
             ("program", Some(*code), Some(name.clone()))
         }
+        CliError::Sdk(gpu_escrow_sdk::SdkError::Unreachable { .. }) => ("network", None, None),
         CliError::Sdk(gpu_escrow_sdk::SdkError::Rpc(_)) => ("rpc", None, None),
         CliError::Sdk(_) => ("cluster", None, None),
     };
@@ -71,7 +88,12 @@ fn report(err: &CliError, format: Format) {
             "{}",
             serde_json::json!({ "error": { "kind": kind, "message": err.to_string(), "code": code, "name": name } })
         ),
-        Format::Human => eprintln!("error: {err}"),
+        Format::Human => match err {
+            CliError::Sdk(gpu_escrow_sdk::SdkError::Unreachable { .. }) => {
+                eprintln!("error: {err}\nhint: check the cluster URL (-u) and your network connection")
+            }
+            _ => eprintln!("error: {err}"),
+        },
     }
 }
 
@@ -83,7 +105,7 @@ async fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let format = cli.output;
-    let ctx = match Context::new(
+    let mut ctx = match Context::new(
         cli.config.as_deref(),
         cli.url.as_deref(),
         cli.keypair.as_deref(),
@@ -96,6 +118,16 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    ctx.keep_wsol = cli.keep_wsol;
+    if let Some(price) = cli.compute_unit_price.as_deref() {
+        match price.parse() {
+            Ok(p) => ctx.set_compute_unit_price(p),
+            Err(e) => {
+                report(&CliError::Input(e), format);
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     match dispatch(&ctx, cli.command).await {
         Ok(out) => {
             if !(out.json.is_null() && out.human.is_empty()) {
@@ -104,7 +136,7 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            report(&e, format);
+            report(&with_hint(&ctx, e), format);
             ExitCode::FAILURE
         }
     }

@@ -81,6 +81,12 @@ pub fn relative(delta_secs: i64) -> String {
     }
 }
 
+/// Local date and time with the UTC offset, for files people read ("2026-01-05 14:03:00 +01:00").
+pub fn local(unix: i64) -> Option<String> {
+    use chrono::{Local, TimeZone};
+    Local.timestamp_opt(unix, 0).single().map(|t| t.format("%Y-%m-%d %H:%M:%S %:z").to_string())
+}
+
 /// ISO 8601 (UTC) for JSON and CSV; None for an unset time.
 pub fn iso(unix: i64) -> Option<String> {
     chrono::DateTime::from_timestamp(unix, 0).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))

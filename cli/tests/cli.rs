@@ -106,7 +106,7 @@ fn cancel_decline_dispute_and_admin_commands() {
     n.run(&m.provider, &["activate", &r3]).success();
     std::thread::sleep(std::time::Duration::from_secs(2));
     let d = n.json(&m.renter, &["dispute", "open", &r3, "--reason", "2"]);
-    let locked = d["locked"]["amount"].as_u64().unwrap();
+    let locked = d["dispute_locked"]["amount"].as_u64().unwrap();
     assert!(locked > 0);
     let arbiter = n.home.path().join("arbiter.json");
     let err = n.run(&m.provider, &["dispute", "resolve", &r3, "--provider-amount", "0"]).failure();
@@ -219,11 +219,27 @@ fn a_cluster_without_the_program_is_named_and_deploy_fixes_it() {
 
     let so = gpu_escrow_tests::svm::program_so();
     let program_keypair = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../keys/gpu_escrow-localnet-keypair.json");
-    let deploy = n.json(
-        &w,
-        &["program", "deploy", "--so", so.to_str().unwrap(), "--program-keypair", program_keypair.to_str().unwrap()],
-    );
-    assert_eq!(deploy["program_id"], gpu_escrow_sdk::PROGRAM_ID.to_string());
+    // Not a terminal: progress comes as plain lines on stderr, the result on stdout.
+    let deploy = n
+        .run(
+            &w,
+            &[
+                "program",
+                "deploy",
+                "--so",
+                so.to_str().unwrap(),
+                "--program-keypair",
+                program_keypair.to_str().unwrap(),
+            ],
+        )
+        .success();
+    assert!(deploy.stdout.contains(&format!("program {} deployed", gpu_escrow_sdk::PROGRAM_ID)), "{}", deploy.stdout);
+    for step in ["buffer created; uploading in ", "all writes confirmed; deploying the buffer"] {
+        assert!(deploy.stderr.contains(&format!("program deploy: {step}")), "{step}: {}", deploy.stderr);
+    }
+    let counts =
+        deploy.stderr.lines().filter(|l| l.starts_with("program deploy: ") && l.ends_with(" writes confirmed"));
+    assert!(counts.count() >= 1, "{}", deploy.stderr);
     let e = n.run(&w, &["config", "show"]).failure();
     assert!(e.stderr.contains("config is not initialised"), "{}", e.stderr);
     // The deployer is the upgrade authority, so it may initialise the config.

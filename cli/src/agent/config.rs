@@ -27,6 +27,9 @@ pub struct FileConfig {
     pub poll_interval_secs: Option<u64>,
     /// Where the journal and the status file live [default: ~/.local/state/gpu-escrow/agent-<provider>].
     pub state_dir: Option<PathBuf>,
+    /// Priority fee: micro-lamports per compute unit, or "auto" [default: the CLI's
+    /// --with-compute-unit-price, else none].
+    pub compute_unit_price: Option<String>,
     pub claim: Option<ClaimPolicyFile>,
 }
 
@@ -63,6 +66,7 @@ pub struct AgentConfig {
     pub claim_every_secs: Option<u64>,
     /// Decimal token amount; converted per mint.
     pub claim_min_amount: Option<String>,
+    pub compute_unit_price: Option<String>,
 }
 
 /// Command-line values that override the file.
@@ -130,6 +134,7 @@ pub fn resolve(file_path: Option<&Path>, f: FileConfig, o: Overrides) -> Result<
         state_dir: o.state_dir.or(f.state_dir.map(|d| beside(file_path, d))),
         claim_every_secs: o.claim_every_minutes.or(claim.every_minutes).map(|m| m * 60),
         claim_min_amount: o.claim_min_amount.or(claim.min_amount),
+        compute_unit_price: f.compute_unit_price,
     })
 }
 

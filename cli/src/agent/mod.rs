@@ -39,11 +39,7 @@ use journal::{Counters, Entry, Journal, Phase};
 use log::Log;
 use schedule::{ClaimPolicy, Inputs, Plan};
 
-/// Compute estimates per instruction for batch packing (measured on the real `.so`, with
-/// headroom; see BENCHMARKS.md).
-const HEARTBEAT_CU: u64 = 10_000;
-const CLAIM_CU: u64 = 40_000;
-const SETTLE_CU: u64 = 60_000;
+use gpu_escrow_sdk::batch::{CU_CLAIM, CU_HEARTBEAT, CU_SETTLE};
 
 pub async fn run(ctx: &Context, cmd: AgentCmd) -> Result<Output, CliError> {
     match cmd {
@@ -103,7 +99,11 @@ impl Agent {
             None => ctx.signer()?,
         };
         let me = signer.pubkey();
-        let client = EscrowClient::new(rpc_url.clone(), ctx.commitment);
+        let price = match &cfg.compute_unit_price {
+            Some(p) => p.parse().map_err(CliError::Input)?,
+            None => ctx.compute_unit_price,
+        };
+        let client = EscrowClient::new(rpc_url.clone(), ctx.commitment).with_compute_unit_price(price);
         client.ensure_program_deployed().await?;
         if client.provider(&me).await?.is_none() {
             return Err(CliError::Refused(format!(
@@ -272,7 +272,7 @@ impl Agent {
         }
         let heartbeats: Vec<Vec<Instruction>> =
             plan.heartbeat.iter().map(|k| vec![ix::heartbeat(&self.me, k)]).collect();
-        let n = self.send_batches("heartbeat", heartbeats, HEARTBEAT_CU).await;
+        let n = self.send_batches("heartbeat", heartbeats, CU_HEARTBEAT).await;
         self.journal.counters.heartbeats += n;
 
         let treasury = if plan.claim.is_empty() && plan.finalize.is_empty() && plan.resolve_expired.is_empty() {
@@ -292,7 +292,7 @@ impl Agent {
                 group.push(ix::claim(&keys, &treasury));
                 claims.push(group);
             }
-            let n = self.send_batches("claim", claims, CLAIM_CU).await;
+            let n = self.send_batches("claim", claims, CU_CLAIM).await;
             self.journal.counters.claims += n;
             if n > 0 {
                 for k in &plan.claim {
@@ -309,7 +309,7 @@ impl Agent {
                         .map(|k| vec![ix::resolve_expired_dispute(&self.me, &self.keys(k, &rentals[k]), &treasury)]),
                 )
                 .collect();
-            let n = self.send_batches("finalize", settles, SETTLE_CU).await;
+            let n = self.send_batches("finalize", settles, CU_SETTLE).await;
             self.journal.counters.finalizes += n;
         }
         for (rental, reason) in &plan.teardown {
@@ -397,7 +397,7 @@ impl Agent {
     /// The rental, described for the provision command.
     async fn provision_env(&self, rental: &Pubkey, r: &Rental, now: i64) -> Result<Vec<(String, String)>, String> {
         let l = self.client.listing(&r.listing).await.map_err(|e| e.to_string())?;
-        let ssh_key = match self.client.access(rental).await {
+        let ssh_key = match self.client.access(&self.keys(rental, r)).await {
             Ok(a) => String::from_utf8_lossy(&a.ssh_key).into_owned(),
             Err(_) => String::new(),
         };
@@ -451,7 +451,8 @@ impl Agent {
     }
 
     async fn activate(&mut self, rental: &Pubkey, r: &Rental, details: ConnectionDetails) {
-        let recipient = match self.client.access(rental).await {
+        let keys = self.keys(rental, r);
+        let recipient = match self.client.access(&keys).await {
             Ok(a) => a.recipient,
             Err(e) => return self.fail(Some(rental), "activate", e.to_string()),
         };
@@ -462,7 +463,11 @@ impl Agent {
                 return self.decline(rental, r, "the connection details do not fit on-chain").await;
             }
         };
-        match self.client.send(&[ix::activate_rental(&self.me, rental, sealed)], &self.signer, &[]).await {
+        match self
+            .client
+            .send(&[ix::activate_rental(&self.me, rental, &keys.access(), sealed)], &self.signer, &[])
+            .await
+        {
             Ok(sig) => {
                 self.journal.counters.activations += 1;
                 self.journal.counters.rentals_served += 1;

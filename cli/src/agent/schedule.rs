@@ -169,6 +169,7 @@ mod tests {
             provider: Pubkey::new_unique(),
             listing: Pubkey::new_unique(),
             mint: Pubkey::new_unique(),
+            vault: Pubkey::new_unique(),
             rental_id: 0,
             state: RentalState::Funded,
             price_per_hour: 3_600_000,
@@ -196,6 +197,7 @@ mod tests {
             renter_owed: 0,
             bump: 255,
             vault_bump: 255,
+            access_bump: 255,
         }
     }
 

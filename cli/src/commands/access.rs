@@ -2,7 +2,8 @@
 //! renter's wallet and print the ready-to-use lines.
 use gpu_escrow_sdk::access::{self, AccessKey, ConnectionDetails};
 use gpu_escrow_sdk::accounts::{Rental, RentalState};
-use gpu_escrow_sdk::{Keypair, Pubkey, SdkError};
+use gpu_escrow_sdk::ix::RentalKeys;
+use gpu_escrow_sdk::{Keypair, SdkError};
 use serde_json::json;
 
 use super::rental_in;
@@ -11,8 +12,8 @@ use crate::error::CliError;
 use crate::output::Output;
 
 /// Whether connection details were delivered, from the rental's access account.
-pub async fn delivered(ctx: &Context, rental: &Pubkey) -> Result<bool, CliError> {
-    match ctx.client.access(rental).await {
+pub async fn delivered(ctx: &Context, keys: &RentalKeys) -> Result<bool, CliError> {
+    match ctx.client.access(keys).await {
         Ok(a) => Ok(!a.sealed.is_empty()),
         Err(SdkError::AccountNotFound { .. }) => Ok(false),
         Err(e) => Err(e.into()),
@@ -20,8 +21,14 @@ pub async fn delivered(ctx: &Context, rental: &Pubkey) -> Result<bool, CliError>
 }
 
 /// Fetches and opens the sealed details of `rental` with `renter`'s wallet.
-pub async fn open(ctx: &Context, rental: &Pubkey, r: &Rental, renter: &Keypair) -> Result<ConnectionDetails, CliError> {
-    let blob = ctx.client.access(rental).await?;
+pub async fn open(
+    ctx: &Context,
+    keys: &RentalKeys,
+    r: &Rental,
+    renter: &Keypair,
+) -> Result<ConnectionDetails, CliError> {
+    let rental = &keys.rental;
+    let blob = ctx.client.access(keys).await?;
     if blob.sealed.is_empty() {
         let why = match r.state {
             RentalState::Funded => "the provider has not activated this rental yet",
@@ -64,7 +71,7 @@ pub async fn run(ctx: &Context, rental: &str) -> Result<Output, CliError> {
     let (k, r) = rental_in(ctx, rental, &[]).await?;
     let signer = ctx.signer()?;
     if super::me(&signer) == r.renter {
-        let details = open(ctx, &k.rental, &r, &signer).await?;
+        let details = open(ctx, &k, &r, &signer).await?;
         let (mut j, human) = render(&details);
         j["rental"] = json!(k.rental.to_string());
         return Ok(Output::new(j, human));

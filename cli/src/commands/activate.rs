@@ -66,13 +66,13 @@ pub async fn run(ctx: &Context, a: ActivateArgs) -> Result<Output, CliError> {
     }
     let sealed = match details(&a)? {
         Some(d) => {
-            let recipient = ctx.client.access(&k.rental).await?.recipient;
+            let recipient = ctx.client.access(&k).await?.recipient;
             access::seal(&d, &k.rental, &recipient, &signer).map_err(|e| CliError::Input(e.to_string()))?
         }
         None => Vec::new(),
     };
     let delivered = !sealed.is_empty();
-    let sig = send(ctx, &[ix::activate_rental(&me, &k.rental, sealed)], &signer).await?;
+    let sig = send(ctx, &[ix::activate_rental(&me, &k.rental, &k.access(), sealed)], &signer).await?;
     let r = ctx.client.rental(&k.rental).await?;
     let note = if delivered {
         "access details sealed to the renter"

@@ -62,25 +62,27 @@ pub async fn mint(ctx: &Context, cmd: MintCmd) -> Result<Output, CliError> {
     ctx.client.ensure_program_deployed().await?;
     let signer = ctx.signer()?;
     match cmd {
-        MintCmd::Add { mint } => {
+        MintCmd::Add { mint, min_rated } => {
             let mint = parse_pubkey(&mint, "mint")?;
             let token = Token::load(ctx, &mint).await?;
+            let min_rated = token.parse(&min_rated)?;
             let me = super::me(&signer);
             // The treasury's token account for this mint, so fees are paid directly (a fee
             // that cannot be delivered is held in each rental's vault until withdrawn).
             let treasury = ctx.client.config().await?.treasury;
             let ixs = [
                 ix::create_ata_idempotent(&me, &treasury, &mint, &token.program),
-                ix::add_mint(&me, &mint, &token.program),
+                ix::add_mint(&me, &mint, &token.program, min_rated),
             ];
             let sig = send(ctx, &ixs, &signer).await?;
             Ok(done(
                 "mint add",
                 &sig,
-                json!({ "mint": mint.to_string(), "token_program": token.program.to_string(), "decimals": token.decimals }),
+                json!({ "mint": mint.to_string(), "token_program": token.program.to_string(), "decimals": token.decimals, "min_rated": token.json(min_rated) }),
                 &format!(
-                    "accepted {} for payment; fee account of the treasury: {}",
+                    "accepted {} for payment (ratings need at least {} billed); fee account of the treasury: {}",
                     token.label,
+                    token.show(min_rated),
                     gpu_escrow_sdk::pda::ata(&treasury, &mint, &token.program)
                 ),
             ))
@@ -112,7 +114,10 @@ pub async fn admin(ctx: &Context, cmd: AdminCmd) -> Result<Output, CliError> {
                 "admin propose",
                 &sig,
                 json!({ "pending_admin": new_admin.to_string() }),
-                "the proposed wallet must now run `gpu-escrow admin accept`",
+                &format!(
+                    "the proposed wallet must now run `{}` with its own keypair",
+                    ctx.hint_for_others("admin accept")
+                ),
             ))
         }
         AdminCmd::Accept => {

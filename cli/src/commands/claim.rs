@@ -4,6 +4,7 @@ use gpu_escrow_sdk::client::Party;
 use gpu_escrow_sdk::{batch, ix, quote};
 use serde_json::json;
 
+use super::settlement::Payout;
 use super::{rental_in, Token};
 use crate::args::ClaimArgs;
 use crate::context::Context;
@@ -12,6 +13,8 @@ use crate::output::Output;
 
 /// Measured: a claim costs about 30k CU with two token transfers (see README benchmarks).
 const CLAIM_CU: u64 = 60_000;
+/// Closing and reopening a wrapped-SOL account, with headroom.
+const UNWRAP_CU: u64 = 40_000;
 
 pub async fn run(ctx: &Context, a: ClaimArgs) -> Result<Output, CliError> {
     let signer = ctx.signer()?;
@@ -33,40 +36,69 @@ pub async fn run(ctx: &Context, a: ClaimArgs) -> Result<Output, CliError> {
         _ => return Err(CliError::Input("give one RENTAL or --all".into())),
     };
     let mut groups = Vec::new();
-    let mut rows = Vec::new();
-    let mut human = Vec::new();
+    let mut claimed = Vec::new();
     for (k, r) in &targets {
         let reading = quote::read_rental(r, now).map_err(|e| CliError::Refused(format!("{e:?}")))?;
         if reading.claimable_provider == 0 && reading.claimable_fee == 0 {
             continue;
         }
-        let token = Token::load(ctx, &k.mint).await?;
-        let mut g = vec![
-            ix::create_ata_idempotent(&me, &me, &k.mint, &k.token_program),
-            ix::create_ata_idempotent(&me, &treasury, &k.mint, &k.token_program),
-        ];
-        g.push(ix::claim(k, &treasury));
+        let mut g = vec![ix::create_ata_idempotent(&me, &treasury, &k.mint, &k.token_program)];
+        // The claimed rental stays Active, so a SOL payout's account is reopened after unwrapping.
+        g.extend(Payout::new(ctx, &me, k, ix::claim(k, &treasury), true).await?.ixs);
         groups.push(g);
-        rows.push(json!({ "rental": k.rental.to_string(), "provider_amount": token.json(reading.claimable_provider), "fee_amount": token.json(reading.claimable_fee) }));
-        human.push(format!(
-            "{}  ~{} (fee {})",
-            k.rental,
-            token.show(reading.claimable_provider),
-            token.show(reading.claimable_fee)
-        ));
+        claimed.push((k, r));
     }
     if groups.is_empty() {
         return Err(CliError::Refused("nothing to claim yet".into()));
     }
+    // Unwrapping a SOL payout adds a close and an account creation to the claim.
+    let unwrapping = claimed.iter().any(|(k, _)| k.mint == ix::NATIVE_MINT) && !ctx.keep_wsol;
+    let cu = if unwrapping { CLAIM_CU + UNWRAP_CU } else { CLAIM_CU };
     let mut sigs = Vec::new();
-    for tx in batch::pack(groups, &me, CLAIM_CU) {
+    for tx in batch::pack(groups, &me, cu) {
         sigs.push(ctx.client.send(&tx, &signer, &[]).await?.to_string());
+    }
+    // What was paid is read back from each rental, not estimated before sending.
+    let mut rows = Vec::new();
+    let mut human = Vec::new();
+    for (k, before) in claimed {
+        let token = Token::load(ctx, &k.mint).await?;
+        let after = ctx.client.rental(&k.rental).await?;
+        let now = (after.provider_paid - before.provider_paid, after.fee_paid - before.fee_paid);
+        rows.push(json!({
+            "rental": k.rental.to_string(),
+            "paid_now": { "provider": token.json(now.0), "fee": token.json(now.1) },
+            "provider_paid": token.json(after.provider_paid),
+            "fee_paid": token.json(after.fee_paid),
+            "held": { "provider": token.json(after.provider_owed), "fee": token.json(after.fee_owed) },
+            "unwrapped_to_sol": token.is_sol() && !ctx.keep_wsol,
+        }));
+        let mut text = format!(
+            "{}\n  paid now:  provider {}, fee {}\n  total:     provider {}, fee {} (of {} deposited)",
+            k.rental,
+            token.show(now.0),
+            token.show(now.1),
+            token.show(after.provider_paid),
+            token.show(after.fee_paid),
+            token.show(after.deposited)
+        );
+        if after.provider_owed > 0 {
+            text.push_str(&format!(
+                "\n  held:      {} for you: your token account could not receive; take it with `{}`",
+                token.show(after.provider_owed),
+                ctx.hint(&format!("withdraw {}", k.rental))
+            ));
+        }
+        if token.is_sol() && !ctx.keep_wsol {
+            text.push_str("\n  as SOL:    paid to your wallet as SOL (--keep-wsol keeps it wrapped)");
+        }
+        human.push(text);
     }
     let j = json!({ "action": "claim", "claims": rows, "signatures": sigs });
     Ok(Output::new(
         j,
         format!(
-            "claimed from {} rental(s) in {} transaction(s):\n{}\nsignatures: {}",
+            "claim: ok, {} rental(s) in {} transaction(s)\n{}\nsignatures: {}",
             human.len(),
             sigs.len(),
             human.join("\n"),

@@ -1,10 +1,9 @@
 //! Disputes: open (either party), resolve (arbiter), finalize-expired (anyone).
 use gpu_escrow_sdk::accounts::RentalState;
 use gpu_escrow_sdk::ix;
-use serde_json::json;
 
-use super::settlement::send_settlement;
-use super::{done, rental_in, send, Token};
+use super::settlement::{send_and_report, send_settlement, Payout};
+use super::{rental_in, Token};
 use crate::args::DisputeCmd;
 use crate::context::Context;
 use crate::error::CliError;
@@ -15,20 +14,12 @@ pub async fn run(ctx: &Context, cmd: DisputeCmd) -> Result<Output, CliError> {
     let me = super::me(&signer);
     match cmd {
         DisputeCmd::Open { rental, reason } => {
-            let (k, _) = rental_in(ctx, &rental, &[RentalState::Active]).await?;
-            let token = Token::load(ctx, &k.mint).await?;
-            let sig = send(ctx, &[ix::open_dispute(&me, &k, reason)], &signer).await?;
-            let r = ctx.client.rental(&k.rental).await?;
-            Ok(done(
-                "dispute open",
-                &sig,
-                json!({ "rental": k.rental.to_string(), "locked": token.json(r.dispute_locked), "refunded": token.json(r.refunded) }),
-                &format!(
-                    "locked until resolved: {}\nrefunded to renter now: {}",
-                    token.show(r.dispute_locked),
-                    token.show(r.refunded)
-                ),
-            ))
+            let (k, r) = rental_in(ctx, &rental, &[RentalState::Active]).await?;
+            let open = ix::open_dispute(&me, &k, reason.code());
+            // The renter is refunded the unearned rest at once; the dispute keeps the rental open.
+            let payout =
+                if me == r.renter { Payout::new(ctx, &me, &k, open, true).await? } else { Payout::plain(vec![open]) };
+            send_and_report(ctx, &k, &r, "dispute open", payout).await
         }
         DisputeCmd::Resolve { rental, provider_amount } => {
             let (k, r) = rental_in(ctx, &rental, &[RentalState::Disputed]).await?;

@@ -11,8 +11,6 @@ use crate::context::{parse_pubkey, Context};
 use crate::error::CliError;
 use crate::output::Output;
 
-const HEARTBEAT_CU: u64 = 15_000;
-
 async fn targets(ctx: &Context, a: &HeartbeatArgs, me: &Pubkey) -> Result<Vec<Pubkey>, CliError> {
     if !a.rentals.is_empty() {
         return a.rentals.iter().map(|r| parse_pubkey(r, "rental")).collect();
@@ -43,10 +41,10 @@ pub async fn run(ctx: &Context, a: HeartbeatArgs) -> Result<Output, CliError> {
     loop {
         let rentals = targets(ctx, &a, &me).await?;
         let groups = rentals.iter().map(|r| vec![ix::heartbeat(&me, r)]).collect::<Vec<_>>();
-        for tx in batch::pack(groups, &me, HEARTBEAT_CU) {
+        for tx in batch::pack(groups, &me, batch::CU_HEARTBEAT) {
             match ctx.client.send(&tx, &signer, &[]).await {
                 Ok(sig) => {
-                    sent += tx.len();
+                    sent += tx.iter().filter(|i| i.program_id == gpu_escrow_sdk::PROGRAM_ID).count();
                     sigs.push(sig.to_string());
                 }
                 // In a loop, one failed batch (e.g. a rental just ended) must not stop the agent.

@@ -47,19 +47,27 @@ fn params(spec: &ListingSpec, token: &Token, base: Option<&Listing>) -> Result<L
     })
 }
 
+/// A spec the provider gave, or `None` for the 0 that stands for "not stated".
+pub fn stated(value: u64) -> Option<u64> {
+    (value != 0).then_some(value)
+}
+
 pub fn listing_json(key: &Pubkey, l: &Listing, token: &Token) -> serde_json::Value {
     json!({
         "listing": key.to_string(),
         "provider": l.provider.to_string(),
         "listing_id": l.listing_id,
         "mint": l.mint.to_string(),
+        "symbol": token.symbol,
+        "decimals": token.decimals,
         "price_per_hour": token.json(l.price_per_hour),
         "gpu_model": fixed_str(&l.gpu_model),
         "gpu_count": l.gpu_count,
-        "vram_gb": l.vram_gb,
-        "cpu_cores": l.cpu_cores,
-        "ram_gb": l.ram_gb,
-        "disk_gb": l.disk_gb,
+        // 0 means the provider did not say.
+        "vram_gb": stated(l.vram_gb.into()),
+        "cpu_cores": stated(l.cpu_cores.into()),
+        "ram_gb": stated(l.ram_gb.into()),
+        "disk_gb": stated(l.disk_gb.into()),
         "region": fixed_str(&l.region),
         "min_rental_secs": l.min_rental_secs,
         "max_rental_secs": l.max_rental_secs,

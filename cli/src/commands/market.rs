@@ -12,13 +12,25 @@ use crate::context::{parse_pubkey, Context};
 use crate::error::CliError;
 use crate::output::{duration, table, Output};
 
+/// `text` with at most `decimals` fraction digits: a price finer than the token's unit is
+/// rounded down to it.
+fn cut_decimals(text: &str, decimals: u8) -> &str {
+    match text.trim().split_once('.') {
+        Some((whole, frac)) if frac.len() > decimals as usize => &text.trim()[..whole.len() + 1 + decimals as usize],
+        _ => text,
+    }
+}
+
 pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
     ctx.client.ensure_program_deployed().await?;
     let mint = a.mint.as_deref().map(|m| parse_pubkey(m, "mint")).transpose()?;
+    // The highest price is read in each listing's own token (SOL has 9 decimals, USDC 6).
     let max_price = match (&a.max_price, mint) {
         (Some(p), Some(m)) => Some(Token::load(ctx, &m).await?.parse(p)?),
-        // Without a mint, read the price with the common 6 decimals of USD stablecoins.
-        (Some(p), None) => Some(crate::amount::parse(p, 6).map_err(CliError::Input)?),
+        (Some(p), None) => {
+            crate::amount::parse(cut_decimals(p, 0), 0).map_err(|e| CliError::Input(format!("--max-price: {e}")))?;
+            None
+        }
         _ => None,
     };
     if let Some(r) = a.min_rating {
@@ -52,6 +64,13 @@ pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
     let mut listings: Vec<_> = listings
         .into_iter()
         .filter(|(_, l)| min_rating.is_none_or(|min| ratings[&l.provider].is_some_and(|r| r >= min)))
+        .filter(|(_, l)| match &a.max_price {
+            Some(p) => {
+                let t = &tokens[&l.mint];
+                t.parse(cut_decimals(p, t.decimals)).is_ok_and(|max| l.price_per_hour <= max)
+            }
+            None => true,
+        })
         .collect();
     match a.sort {
         SortKey::Price => listings.sort_by_key(|(k, l)| (l.price_per_hour, *k)),
@@ -71,7 +90,7 @@ pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
         rows.push(vec![
             k.to_string(),
             format!("{}x {}", l.gpu_count, fixed_str(&l.gpu_model)),
-            format!("{} GB", l.vram_gb),
+            super::listing::stated(l.vram_gb.into()).map_or_else(|| "-".into(), |gb| format!("{gb} GB")),
             fixed_str(&l.region),
             format!("{}/h", t.show(l.price_per_hour)),
             rating.map(|r| format!("{r:.1}")).unwrap_or_else(|| "-".into()),
@@ -85,4 +104,14 @@ pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
         table(&["LISTING", "GPU", "VRAM", "REGION", "PRICE", "RATING", "IN USE", "SLA"], &rows)
     };
     Ok(Output::new(json!({ "listings": items }), human))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prices_finer_than_the_token_round_down() {
+        assert_eq!(super::cut_decimals("1.2345678", 6), "1.234567");
+        assert_eq!(super::cut_decimals("1.5", 0), "1.");
+        assert_eq!(super::cut_decimals("36", 6), "36");
+    }
 }

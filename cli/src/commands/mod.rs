@@ -13,10 +13,12 @@ pub mod receipt;
 pub mod rent;
 pub mod rental;
 pub mod settlement;
+pub mod sol;
 pub mod status;
 pub mod watch;
 
 use gpu_escrow_sdk::accounts::{state_name, Rental, RentalState};
+use gpu_escrow_sdk::client::Sent;
 use gpu_escrow_sdk::ix::RentalKeys;
 use gpu_escrow_sdk::{Instruction, Keypair, Pubkey, Signature, Signer};
 use serde_json::json;
@@ -30,15 +32,29 @@ use crate::output::Output;
 pub struct Token {
     pub mint: Pubkey,
     pub decimals: u8,
+    /// From on-chain metadata or the known mints; `None` when neither names it.
+    pub symbol: Option<String>,
+    /// What amounts are shown with: the symbol, else `tok:` and the mint's first characters.
     pub label: String,
     pub program: Pubkey,
 }
 
 impl Token {
     pub async fn load(ctx: &Context, mint: &Pubkey) -> Result<Self, CliError> {
-        let program = ctx.client.token_program_of(mint).await?;
-        let decimals = ctx.client.mint_decimals(mint).await?;
-        Ok(Token { mint: *mint, decimals, label: amount::token_label(&mint.to_string()), program })
+        let info = ctx.client.mint_info(mint).await?;
+        let text = mint.to_string();
+        Ok(Token {
+            mint: *mint,
+            decimals: info.decimals,
+            symbol: amount::token_symbol(&text, info.symbol.as_deref()),
+            label: amount::token_label(&text, info.symbol.as_deref()),
+            program: info.token_program,
+        })
+    }
+
+    /// Wrapped SOL, which renters pay from their SOL and payees get back as SOL.
+    pub fn is_sol(&self) -> bool {
+        self.mint == gpu_escrow_sdk::ix::NATIVE_MINT
     }
 
     pub fn show(&self, units: u64) -> String {
@@ -80,14 +96,36 @@ pub async fn rental_in(ctx: &Context, text: &str, allowed: &[RentalState]) -> Re
 }
 
 /// Sends and reports one transaction as a standard output.
-pub async fn send(ctx: &Context, ixs: &[Instruction], signer: &Keypair) -> Result<Signature, CliError> {
-    Ok(ctx.client.send(ixs, signer, &[]).await?)
+/// Sends one transaction (compute limit from simulation, the chosen priority fee).
+pub async fn send(ctx: &Context, ixs: &[Instruction], signer: &Keypair) -> Result<Sent, CliError> {
+    Ok(ctx.client.send_tx(ixs, signer, &[], |_, _| {}).await?)
 }
 
-pub fn done(action: &str, sig: &Signature, mut fields: serde_json::Value, human_extra: &str) -> Output {
+/// A transaction that landed: its signature and, when we sent it, what it cost.
+pub trait Landed: std::fmt::Display {
+    fn fee_lamports(&self) -> Option<u64>;
+}
+
+impl Landed for Signature {
+    fn fee_lamports(&self) -> Option<u64> {
+        None
+    }
+}
+
+impl Landed for Sent {
+    fn fee_lamports(&self) -> Option<u64> {
+        Some(self.fee_lamports)
+    }
+}
+
+pub fn done(action: &str, sig: &impl Landed, mut fields: serde_json::Value, human_extra: &str) -> Output {
     fields["signature"] = json!(sig.to_string());
     fields["action"] = json!(action);
     let mut human = format!("{action}: ok\nsignature: {sig}");
+    if let Some(fee) = sig.fee_lamports() {
+        fields["fee_lamports"] = json!(fee);
+        human.push_str(&format!("\nfee:       {fee} lamports ({} SOL)", amount::format(fee, 9)));
+    }
     if !human_extra.is_empty() {
         human = format!("{human}\n{human_extra}");
     }
@@ -111,7 +149,7 @@ pub async fn require_tokens(ctx: &Context, owner: &Pubkey, token: &Token, need: 
 /// Refuses when the fee payer cannot cover `lamports` of rent plus fees.
 pub async fn require_sol(ctx: &Context, payer: &Pubkey, lamports: u64) -> Result<(), CliError> {
     let need = lamports + 20_000;
-    let have = ctx.client.rpc().get_balance(payer).await.map_err(rpc_err)?;
+    let have = ctx.client.rpc().get_balance(payer).await.map_err(rpc_err(ctx))?;
     if have < need {
         return Err(CliError::Refused(format!(
             "not enough SOL for network fees and rent: wallet {payer} has {} SOL, needs {} SOL (missing {} SOL)",
@@ -123,8 +161,14 @@ pub async fn require_sol(ctx: &Context, payer: &Pubkey, lamports: u64) -> Result
     Ok(())
 }
 
-pub fn rpc_err(e: impl std::fmt::Display) -> CliError {
-    CliError::Sdk(gpu_escrow_sdk::SdkError::Rpc(e.to_string()))
+/// Maps an RPC client error, naming the cluster when it cannot be reached.
+pub fn rpc_err(ctx: &Context) -> impl Fn(solana_rpc_client_api::client_error::Error) -> CliError + '_ {
+    |e| CliError::Sdk(ctx.client.rpc_err(e))
+}
+
+/// Lamports an account of `len` bytes must hold to be rent-exempt (returned when closed).
+pub async fn rent_exempt(ctx: &Context, len: usize) -> Result<u64, CliError> {
+    ctx.client.rpc().get_minimum_balance_for_rent_exemption(len).await.map_err(rpc_err(ctx))
 }
 
 pub fn me(signer: &Keypair) -> Pubkey {

@@ -23,7 +23,7 @@ pub async fn run(ctx: &Context, cmd: ProviderCmd) -> Result<Output, CliError> {
                 "provider register",
                 &sig,
                 json!({ "provider": me.to_string() }),
-                "next: gpu-escrow listing create --mint <MINT> --price <PER_HOUR> --gpu <MODEL> ...",
+                &format!("next: `{}`", ctx.hint("listing create --mint <MINT> --price <PER_HOUR> --gpu <MODEL>")),
             ))
         }
         ProviderCmd::Show { authority } => {

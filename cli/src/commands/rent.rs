@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use gpu_escrow_sdk::access::{normalize_ssh_public_key, AccessKey};
 use gpu_escrow_sdk::accounts::{Listing, RentalAccess, RentalState};
-use gpu_escrow_sdk::{ix, quote, Keypair, Pubkey, Signature};
+use gpu_escrow_sdk::{batch, ix, quote, Instruction, Keypair, Pubkey, Signature};
 use serde_json::json;
 
-use super::{done, require_sol, require_tokens, Token};
+use super::{done, require_sol, require_tokens, sol, Token};
 use crate::args::RentArgs;
 use crate::context::{parse_pubkey, Context};
 use crate::error::CliError;
@@ -71,22 +71,31 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
         token.show(l.price_per_hour), duration(q.seconds), token.show(q.deposit), token.show(q.provider), token.show(q.fee), config.fee_bps
     );
     let ssh_key = ssh_key(&a)?;
-    require_tokens(ctx, &me, &token, q.deposit).await?;
-    let rpc = ctx.client.rpc();
     let mut rent_lamports = 0;
     for space in [
         8 + <gpu_escrow::state::Rental as anchor_lang::Space>::INIT_SPACE,
         RentalAccess::space(ssh_key.as_ref().map_or(0, |(_, k)| k.len())),
         165,
     ] {
-        rent_lamports += rpc.get_minimum_balance_for_rent_exemption(space).await.map_err(super::rpc_err)?;
+        rent_lamports += super::rent_exempt(ctx, space).await?;
     }
-    require_sol(ctx, &me, rent_lamports).await?;
+    let wrap = if token.is_sol() {
+        sol::plan_wrap(ctx, &me, q.deposit, rent_lamports, "this rental").await?
+    } else {
+        require_tokens(ctx, &me, &token, q.deposit).await?;
+        require_sol(ctx, &me, rent_lamports).await?;
+        sol::Wrap { ixs: Vec::new(), wrapped: 0 }
+    };
     let key_line = match &ssh_key {
         Some((path, _)) => format!("\nssh key:   {} (published for the provider to install)", path.display()),
         None => "\nssh key:   none".into(),
     };
-    let quote_text = format!("{quote_text}{key_line}");
+    let wrap_line = if wrap.wrapped > 0 {
+        format!("\nfrom SOL:  {} of the deposit comes from your SOL, in the same transaction", token.show(wrap.wrapped))
+    } else {
+        String::new()
+    };
+    let quote_text = format!("{quote_text}{wrap_line}{key_line}");
     if !a.yes {
         if !std::io::stdin().is_terminal() {
             return Err(CliError::Input(format!("{quote_text}\nrefusing to rent without confirmation: pass --yes")));
@@ -103,11 +112,14 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
         recipient: AccessKey::from_wallet(&signer).recipient(),
         ssh_key: ssh_key.map(|(_, k)| k).unwrap_or_default(),
     };
-    let (sig, rental_id) = open(ctx, &signer, &listing_key, l, &token, q.deposit, config.fee_bps, access).await?;
+    let wrapped = wrap.wrapped;
+    let pay = Payment { deposit: q.deposit, config: config.clone(), access, wrap };
+    let (sig, rental_id) = open(ctx, &signer, &listing_key, l, &token, pay).await?;
     let rental = gpu_escrow_sdk::pda::rental(&listing_key, rental_id);
     let mut j = json!({
         "rental": rental.to_string(), "rental_id": rental_id, "listing": listing_key.to_string(),
         "deposit": token.json(q.deposit), "seconds": q.seconds, "fee_bps": config.fee_bps,
+        "wrapped_from_sol": token.json(wrapped),
     });
     let mut human = format!("{quote_text}\nrental:    {rental}");
     if a.wait == 0 {
@@ -126,8 +138,17 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
         RentalState::Active => {
             j["state"] = json!("Active");
             j["activated_at"] = json!(waited.activated_at);
+            j["activated_at_iso"] = json!(crate::output::iso(waited.activated_at));
             j["end_at"] = json!(waited.end_at);
-            match super::access::open(ctx, &rental, &waited, &signer).await {
+            j["end_at_iso"] = json!(crate::output::iso(waited.end_at));
+            match super::access::open(
+                ctx,
+                &ix::RentalKeys::from_rental(rental, &waited, token.program),
+                &waited,
+                &signer,
+            )
+            .await
+            {
                 Ok(details) => {
                     let (aj, ah) = super::access::render(&details);
                     j["access"] = aj;
@@ -188,37 +209,56 @@ fn ssh_key(a: &RentArgs) -> Result<Option<(PathBuf, Vec<u8>)>, CliError> {
     Ok(None)
 }
 
+/// What the renter pays and publishes when opening.
+struct Payment {
+    deposit: u64,
+    /// The config the quote was made under: its fee and timeouts are part of the terms.
+    config: gpu_escrow_sdk::accounts::Config,
+    access: ix::AccessRequest,
+    /// SOL wrapped before the deposit, in the same transaction.
+    wrap: sol::Wrap,
+}
+
 /// Opens the listing's next rental. If another renter took that id first, the listing is
 /// read again and, if its terms are unchanged, the open is retried with the next id (the
 /// failed attempt moved nothing).
-#[allow(clippy::too_many_arguments)]
 async fn open(
     ctx: &Context,
     signer: &Keypair,
     listing: &Pubkey,
     mut l: Listing,
     token: &Token,
-    deposit: u64,
-    fee_bps: u16,
-    access: ix::AccessRequest,
+    p: Payment,
 ) -> Result<(Signature, u64), CliError> {
-    let terms = quote::terms(&l, fee_bps);
+    let terms = quote::terms(&l, &p.config);
+    let me = super::me(signer);
+    let mut prefix = p.wrap.ixs;
     for attempt in 0.. {
         let req = ix::OpenRequest {
-            renter: super::me(signer),
+            renter: me,
             listing: *listing,
             mint: l.mint,
             token_program: token.program,
             rental_id: l.rentals_opened,
-            deposit,
+            deposit: p.deposit,
             terms,
-            access: access.clone(),
+            access: p.access.clone(),
         };
-        match ctx.client.send(&[ix::open_rental(&req)], signer, &[]).await {
+        let with_prefix = |prefix: &[Instruction]| [prefix, &[ix::open_rental(&req)]].concat();
+        let mut ixs = with_prefix(&prefix);
+        if batch::transaction_size(&ixs, &me) > batch::PACKET_DATA_SIZE {
+            // The longest SSH keys leave no room to also create the wrapped-SOL account: it is
+            // created (empty) first; the SOL still moves only together with the deposit.
+            if let Some(create) = sol::take_account_creation(&mut prefix) {
+                ctx.client.send(&[create], signer, &[]).await?;
+                ixs = with_prefix(&prefix);
+            }
+        }
+        match ctx.client.send(&ixs, signer, &[]).await {
             Ok(sig) => return Ok((sig, req.rental_id)),
             Err(e) if e.program_error_name() == Some("StaleRentalId") && attempt < 5 => {
                 l = ctx.client.listing(listing).await?;
-                if quote::terms(&l, fee_bps) != terms {
+                if quote::terms(&l, &p.config) != terms {
                     return Err(CliError::Refused(
                         "the listing's terms changed while you were renting; nothing was charged. Run rent again to see the new quote"
                             .into(),

@@ -3,41 +3,54 @@ use gpu_escrow_sdk::accounts::RentalState;
 use gpu_escrow_sdk::ix;
 use serde_json::json;
 
-use super::settlement::send_settlement;
-use super::{done, rental_in, require_tokens, send, Token};
+use super::settlement::{send_and_report, send_settlement, Payout};
+use super::{done, rental_in, require_tokens, send, sol, Token};
 use crate::context::Context;
 use crate::error::CliError;
-use crate::output::Output;
+use crate::output::{when, Output};
 
 pub async fn decline(ctx: &Context, rental: &str) -> Result<Output, CliError> {
     let (k, r) = rental_in(ctx, rental, &[RentalState::Funded]).await?;
-    let signer = ctx.signer()?;
-    let token = Token::load(ctx, &k.mint).await?;
-    let sig = send(ctx, &[ix::decline_rental(&k)], &signer).await?;
-    Ok(done(
-        "decline",
-        &sig,
-        json!({ "rental": k.rental.to_string(), "refunded": token.json(r.deposited) }),
-        &format!("refunded to renter: {}", token.show(r.deposited)),
-    ))
+    // The provider is paid nothing: the renter gets the whole deposit back.
+    send_and_report(ctx, &k, &r, "decline", Payout::plain(vec![ix::decline_rental(&k)])).await
 }
 
 pub async fn top_up(ctx: &Context, rental: &str, amount: &str) -> Result<Output, CliError> {
     let (k, _) = rental_in(ctx, rental, &[RentalState::Funded, RentalState::Active]).await?;
     let signer = ctx.signer()?;
+    let me = super::me(&signer);
     let token = Token::load(ctx, &k.mint).await?;
     let units = token.parse(amount)?;
     if units == 0 {
         return Err(CliError::Input("top-up amount must be greater than zero".into()));
     }
-    require_tokens(ctx, &super::me(&signer), &token, units).await?;
-    let sig = send(ctx, &[ix::top_up(&k, units)], &signer).await?;
+    let mut ixs = Vec::new();
+    let mut wrapped = 0;
+    if token.is_sol() {
+        let wrap = sol::plan_wrap(ctx, &me, units, 0, "this top-up").await?;
+        (ixs, wrapped) = (wrap.ixs, wrap.wrapped);
+    } else {
+        require_tokens(ctx, &me, &token, units).await?;
+    }
+    ixs.push(ix::top_up(&k, units));
+    let sig = send(ctx, &ixs, &signer).await?;
     let r = ctx.client.rental(&k.rental).await?;
+    let until = if r.end_at != 0 { format!("; paid through {}", when(r.end_at)) } else { String::new() };
+    let from_sol = if wrapped > 0 { format!(" ({} of it from your SOL)", token.show(wrapped)) } else { String::new() };
     Ok(done(
         "top-up",
         &sig,
-        json!({ "rental": k.rental.to_string(), "added": token.json(units), "deposited": token.json(r.deposited), "end_at": r.end_at }),
-        &format!("added {}; deposit now {}", token.show(units), token.show(r.deposited)),
+        json!({
+            "rental": k.rental.to_string(), "added": token.json(units), "wrapped_from_sol": token.json(wrapped),
+            "deposited": token.json(r.deposited), "end_at": (r.end_at != 0).then_some(r.end_at),
+            "end_at_iso": (r.end_at != 0).then(|| crate::output::iso(r.end_at)).flatten(),
+        }),
+        &format!(
+            "paid now:  {} into the escrow{from_sol}
+total:     {} deposited{until}",
+            token.show(units),
+            token.show(r.deposited)
+        ),
     ))
 }
 
@@ -62,15 +75,12 @@ pub async fn finalize(ctx: &Context, rental: &str) -> Result<Output, CliError> {
 
 pub async fn cancel(ctx: &Context, rental: &str) -> Result<Output, CliError> {
     let (k, r) = rental_in(ctx, rental, &[RentalState::Funded]).await?;
-    let signer = ctx.signer()?;
-    let token = Token::load(ctx, &k.mint).await?;
-    let sig = send(ctx, &[ix::cancel_rental(&super::me(&signer), &k)], &signer).await?;
-    Ok(done(
-        "cancel",
-        &sig,
-        json!({ "rental": k.rental.to_string(), "refunded": token.json(r.deposited) }),
-        &format!("refunded: {}", token.show(r.deposited)),
-    ))
+    let me = ctx.signer_pubkey()?;
+    let cancel = ix::cancel_rental(&me, &k);
+    // The renter is paid the refund; anyone else cancelling (after the timeout) gets nothing.
+    let payout =
+        if me == r.renter { Payout::new(ctx, &me, &k, cancel, false).await? } else { Payout::plain(vec![cancel]) };
+    send_and_report(ctx, &k, &r, "cancel", payout).await
 }
 
 pub async fn close(ctx: &Context, rental: &str, rate: Option<u8>) -> Result<Output, CliError> {
@@ -81,16 +91,22 @@ pub async fn close(ctx: &Context, rental: &str, rate: Option<u8>) -> Result<Outp
     }
     let (k, _) = rental_in(ctx, rental, &[RentalState::Settled, RentalState::Cancelled]).await?;
     let signer = ctx.signer()?;
-    let sig = send(ctx, &[ix::close_rental(&k, rate)], &signer).await?;
+    let me = super::me(&signer);
+    let mut ixs = vec![ix::close_rental(&k, rate)];
+    // Refunds others' transactions paid into the renter's wrapped-SOL account come back as SOL.
+    if k.mint == ix::NATIVE_MINT && ctx.client.account_data(&sol::wsol_account(&me)).await?.is_some() {
+        ixs.extend(sol::unwrap_after(ctx, &me, &k, false).await?);
+    }
+    let unwraps = ixs.len() > 1;
+    let sig = send(ctx, &ixs, &signer).await?;
+    let closed = match rate {
+        Some(stars) => format!("rental closed and rated {stars}/5"),
+        None => "rental closed".into(),
+    };
     Ok(done(
         "close",
         &sig,
-        json!({ "rental": k.rental.to_string(), "rating": rate }),
-        &match rate {
-            Some(stars) => {
-                format!("rental closed and rated {stars}/5; its account deposits (SOL) were returned to you")
-            }
-            None => "rental closed; its account deposits (SOL) were returned to you".into(),
-        },
+        json!({ "rental": k.rental.to_string(), "rating": rate, "unwrapped_to_sol": unwraps }),
+        &format!("{closed}; its account deposits (SOL) were returned to you{}", sol::unwrap_note(&ixs[1..])),
     ))
 }

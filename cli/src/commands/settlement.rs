@@ -1,18 +1,19 @@
-//! Sending a settlement (stop, finalize, dispute resolutions) and reporting what moved, plus
-//! withdrawing funds held for a payee whose account could not receive.
-use gpu_escrow_sdk::accounts::{state_name, Rental};
+//! Sending a settlement (stop, finalize, dispute resolutions, cancel, decline, dispute open)
+//! and reporting what moved, plus withdrawing funds held for a payee whose account could
+//! not receive.
+use gpu_escrow_sdk::accounts::{state_name, Rental, RentalState};
 use gpu_escrow_sdk::ix::{self, RentalKeys};
 use gpu_escrow_sdk::{Instruction, Pubkey};
 use serde_json::json;
 
-use super::{done, rental_in, send, Token};
+use super::{done, rental_in, send, sol, Token};
 use crate::context::{parse_pubkey, Context};
 use crate::error::CliError;
 use crate::output::{duration, Output};
 
-/// Sends `settle` (built for the config's treasury) after creating the caller's own token
-/// account if missing. Other payees' accounts are never needed: a share that cannot be
-/// delivered is held in the vault for its payee.
+/// Sends `settle` (built for the config's treasury) as a payout to the caller: see
+/// [`Payout`]. Other payees' accounts are never needed: a share that cannot be delivered is
+/// held in the vault for its payee.
 pub async fn send_settlement(
     ctx: &Context,
     k: &RentalKeys,
@@ -20,14 +21,61 @@ pub async fn send_settlement(
     action: &str,
     settle: impl FnOnce(&Pubkey, &Pubkey) -> Instruction,
 ) -> Result<Output, CliError> {
-    let signer = ctx.signer()?;
-    let me = super::me(&signer);
+    let me = ctx.signer_pubkey()?;
     let treasury = ctx.client.config().await?.treasury;
+    let payout = Payout::new(ctx, &me, k, settle(&me, &treasury), false).await?;
+    send_and_report(ctx, k, before, action, payout).await
+}
+
+/// A transaction paying the caller: its own token account is created first if missing (so
+/// its share is delivered, not held), and in SOL rentals the payout is unwrapped after it
+/// (see [`sol::unwrap_after`]).
+pub struct Payout {
+    pub ixs: Vec<Instruction>,
+    /// Whether the transaction unwraps the caller's wrapped SOL.
+    pub unwraps: bool,
+    /// The human line about it ("" when nothing is unwrapped).
+    pub note: &'static str,
+}
+
+impl Payout {
+    /// `stays_open`: the rental is still open after `pay`, so more payouts may come.
+    pub async fn new(
+        ctx: &Context,
+        me: &Pubkey,
+        k: &RentalKeys,
+        pay: Instruction,
+        stays_open: bool,
+    ) -> Result<Self, CliError> {
+        let unwrap = sol::unwrap_after(ctx, me, k, stays_open).await?;
+        let note = sol::unwrap_note(&unwrap);
+        let mut ixs = vec![ix::ensure_own_account(me, k), pay];
+        let unwraps = !unwrap.is_empty();
+        ixs.extend(unwrap);
+        Ok(Payout { ixs, unwraps, note })
+    }
+
+    /// A transaction that pays the caller nothing: sent as is.
+    pub fn plain(ixs: Vec<Instruction>) -> Self {
+        Payout { ixs, unwraps: false, note: "" }
+    }
+}
+
+/// Sends `payout` and reports what it moved in `k`'s rental (see [`report`]).
+pub async fn send_and_report(
+    ctx: &Context,
+    k: &RentalKeys,
+    before: &Rental,
+    action: &str,
+    payout: Payout,
+) -> Result<Output, CliError> {
+    let signer = ctx.signer()?;
     let token = Token::load(ctx, &k.mint).await?;
-    let ixs = [ix::ensure_own_account(&me, k), settle(&me, &treasury)];
-    let sig = send(ctx, &ixs, &signer).await?;
+    let sig = send(ctx, &payout.ixs, &signer).await?;
     let after = ctx.client.rental(&k.rental).await?;
-    let (j, h) = report(ctx, k, before, &after, &token);
+    let (mut j, mut h) = report(ctx, k, before, &after, &token);
+    j["unwrapped_to_sol"] = json!(payout.unwraps);
+    h.push_str(payout.note);
     Ok(done(action, &sig, j, &h))
 }
 
@@ -53,6 +101,7 @@ pub fn report(
         "fee_paid": token.json(after.fee_paid),
         "refunded": token.json(after.refunded),
         "deposited": token.json(after.deposited),
+        "dispute_locked": token.json(after.dispute_locked),
         "held": {
             "provider": token.json(after.provider_owed),
             "fee": token.json(after.fee_owed),
@@ -70,6 +119,12 @@ pub fn report(
         token.show(after.refunded),
         token.show(after.deposited),
     );
+    if after.dispute_locked > 0 {
+        h.push_str(&format!(
+            "\nlocked:    {} stays in escrow until the dispute is resolved",
+            token.show(after.dispute_locked)
+        ));
+    }
     for (who, amount) in
         [("provider", after.provider_owed), ("treasury", after.fee_owed), ("renter", after.renter_owed)]
     {
@@ -103,20 +158,25 @@ pub async fn withdraw(ctx: &Context, rental: &str, to: Option<&str>) -> Result<O
         return Err(CliError::Refused(format!("nothing is held for {me} in rental {}", k.rental)));
     }
     let token = Token::load(ctx, &k.mint).await?;
-    let mut ixs = Vec::new();
-    let destination = match to {
-        Some(t) => parse_pubkey(t, "--to token account")?,
+    let (destination, payout) = match to {
+        Some(t) => {
+            let to = parse_pubkey(t, "--to token account")?;
+            (to, Payout::plain(vec![ix::withdraw_owed(&me, &k, &to)]))
+        }
         None => {
-            ixs.push(ix::ensure_own_account(&me, &k));
-            k.token_account_of(&me)
+            let to = k.token_account_of(&me);
+            let open = matches!(r.state, RentalState::Funded | RentalState::Active | RentalState::Disputed);
+            (to, Payout::new(ctx, &me, &k, ix::withdraw_owed(&me, &k, &to), open).await?)
         }
     };
-    ixs.push(ix::withdraw_owed(&me, &k, &destination));
-    let sig = send(ctx, &ixs, &signer).await?;
+    let sig = send(ctx, &payout.ixs, &signer).await?;
     Ok(done(
         "withdraw",
         &sig,
-        json!({ "rental": k.rental.to_string(), "amount": token.json(owed), "to": destination.to_string() }),
-        &format!("withdrew {} into {destination}", token.show(owed)),
+        json!({
+            "rental": k.rental.to_string(), "amount": token.json(owed), "to": destination.to_string(),
+            "unwrapped_to_sol": payout.unwraps,
+        }),
+        &format!("paid now:  {} to you, into {destination}{}", token.show(owed), payout.note),
     ))
 }

@@ -99,7 +99,7 @@ pub async fn status(ctx: &Context, rental: &str) -> Result<Output, CliError> {
     let token = Token::load(ctx, &k.mint).await?;
     let now = ctx.client.cluster_time().await?;
     let reading = quote::read_rental(&r, now).map_err(|e| CliError::Refused(format!("{e:?}")))?;
-    let delivered = super::access::delivered(ctx, &k.rental).await?;
+    let delivered = super::access::delivered(ctx, &k).await?;
     let mut j = rental_json(&k.rental, &r, &token, &reading);
     j["access_delivered"] = json!(delivered);
     let expired = r.state == RentalState::Active && now >= r.meter().billing_stops_at();

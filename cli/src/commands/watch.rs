@@ -30,7 +30,7 @@ pub async fn run(ctx: &Context, a: WatchArgs) -> Result<Output, CliError> {
         let now = ctx.client.cluster_time().await?;
         let reading = quote::read_rental(&r, now).map_err(|e| CliError::Refused(format!("{e:?}")))?;
         if !delivered && r.state != RentalState::Funded {
-            delivered = super::access::delivered(ctx, &k.rental).await?;
+            delivered = super::access::delivered(ctx, &k).await?;
         }
         let total = reading.billable_seconds + reading.remaining_seconds;
         let pct = (reading.billable_seconds * 100).checked_div(total).unwrap_or(100);

@@ -55,11 +55,16 @@ impl Net {
     }
 
     pub fn run(&self, keypair: &Path, args: &[&str]) -> Run {
+        self.run_at(&self.v.rpc_url, keypair, args)
+    }
+
+    /// As `run`, against another RPC URL (e.g. a fault-injecting proxy in front of the validator).
+    pub fn run_at(&self, url: &str, keypair: &Path, args: &[&str]) -> Run {
         let out = Command::cargo_bin("gpu-escrow")
             .unwrap()
             // An empty HOME keeps the developer's own Solana CLI config out of the tests.
             .env("HOME", self.home.path())
-            .args(["-u", &self.v.rpc_url, "-k"])
+            .args(["-u", url, "-k"])
             .arg(keypair)
             .args(args)
             .output()
@@ -124,7 +129,21 @@ impl Market {
         Self::build(Net::with(v), Some(provider), &[])
     }
 
+    /// A market paid in a Token-2022 stablecoin.
+    pub fn token_2022() -> Self {
+        Self::build_with(Net::start(), None, &[], &["--decimals", "6", "--token-2022"])
+    }
+
     pub fn build(net: Net, registered_provider: Option<Keypair>, extra_listing_args: &[&str]) -> Self {
+        Self::build_with(net, registered_provider, extra_listing_args, &["--decimals", "6"])
+    }
+
+    pub fn build_with(
+        net: Net,
+        registered_provider: Option<Keypair>,
+        extra_listing_args: &[&str],
+        mint_args: &[&str],
+    ) -> Self {
         let admin = net.home.path().join("admin.json");
         std::fs::copy(&net.v.authority_path, &admin).unwrap();
         net.v.airdrop(&net.v.authority.pubkey(), 50_000_000_000);
@@ -145,10 +164,33 @@ impl Market {
             &["config", "init", "--arbiter", &pubkey(&arbiter), "--treasury", &pubkey(&treasury), "--fee-bps", "250"],
         )
         .success();
-        let mint = net.json(&admin, &["dev", "create-mint", "--decimals", "6"])["mint"].as_str().unwrap().to_string();
+        Self::populate(net, admin, provider, renter, registered_provider.is_some(), extra_listing_args, mint_args)
+    }
+
+    /// A market on a cluster where `migrations/deploy.sh` already deployed the program and
+    /// initialised the config with `admin`.
+    pub fn on_deployed(net: Net, admin: PathBuf) -> Self {
+        let provider = net.wallet("provider", 5);
+        let renter = net.wallet("renter", 5);
+        Self::populate(net, admin, provider, renter, false, &[], &["--decimals", "6"])
+    }
+
+    /// A test token accepted for payment, a funded renter, and a provider with one listing.
+    fn populate(
+        net: Net,
+        admin: PathBuf,
+        provider: PathBuf,
+        renter: PathBuf,
+        registered: bool,
+        extra_listing_args: &[&str],
+        mint_args: &[&str],
+    ) -> Self {
+        let mut create = vec!["dev", "create-mint"];
+        create.extend_from_slice(mint_args);
+        let mint = net.json(&admin, &create)["mint"].as_str().unwrap().to_string();
         net.run(&admin, &["mint", "add", &mint]).success();
         net.run(&admin, &["dev", "mint-to", &mint, &pubkey(&renter), "100"]).success();
-        if registered_provider.is_none() {
+        if !registered {
             net.run(&provider, &["provider", "register"]).success();
         }
         let mut args = vec![
