@@ -157,11 +157,11 @@ async fn twenty_rentals_among_many_parties_reconcile_to_the_unit() {
                 beats.push(vec![ix::heartbeat(&p.pubkey(), &k.rental)]);
             }
         }
-        for tx in batch::pack(beats, &p.pubkey(), batch::CU_HEARTBEAT) {
+        for tx in batch::pack(beats, &p.pubkey()) {
             c.send(&tx, p, &[]).await.unwrap();
         }
         let claims: Vec<Vec<Instruction>> = mine.iter().map(|k| vec![ix::claim(k, &w.treasury)]).collect();
-        for tx in batch::pack(claims, &p.pubkey(), batch::CU_CLAIM) {
+        for tx in batch::pack(claims, &p.pubkey()) {
             c.send(&tx, p, &[]).await.unwrap();
         }
     }

@@ -120,13 +120,8 @@ async fn run(v: &TestValidator) -> Vec<BatchRow> {
     send_all(&client, activations, &provider).await;
 
     let mut rows = Vec::new();
-    let cases: [(&str, usize, u64); 4] = [
-        ("claim", 1, batch::CU_CLAIM),
-        ("claim", 10, batch::CU_CLAIM),
-        ("claim", 100, batch::CU_CLAIM),
-        ("heartbeat", 100, batch::CU_HEARTBEAT),
-    ];
-    for (what, n, cu) in cases {
+    let cases: [(&str, usize); 4] = [("claim", 1), ("claim", 10), ("claim", 100), ("heartbeat", 100)];
+    for (what, n) in cases {
         for mode in ["batched", "one per tx"] {
             // Let every rental earn something new to claim (36 tokens/h = 10,000 units/s).
             tokio::time::sleep(std::time::Duration::from_secs(2)).await;
@@ -138,8 +133,8 @@ async fn run(v: &TestValidator) -> Vec<BatchRow> {
                 })
                 .collect();
             let txs: Vec<Vec<Instruction>> = match mode {
-                "batched" => batch::pack(groups, &provider.pubkey(), cu),
-                _ => groups.into_iter().flat_map(|g| batch::pack(vec![g], &provider.pubkey(), cu)).collect(),
+                "batched" => batch::pack(groups, &provider.pubkey()),
+                _ => groups.into_iter().flat_map(|g| batch::pack(vec![g], &provider.pubkey())).collect(),
             };
             let count = txs.len();
             let start = Instant::now();

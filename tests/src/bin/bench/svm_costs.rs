@@ -192,6 +192,19 @@ fn run(token: TokenRuntime) -> Vec<(&'static str, &'static str, u64)> {
     rows.push(("claim ×10 in one tx", "per rental", per));
 
     let payer = m.env.admin.insecure_clone();
+    // Not escrow instructions, but sent with them: a payout to a payee without a token
+    // account first creates it (the clients' compute limits budget for this).
+    let create = ix::create_ata_idempotent(&payer.pubkey(), &Pubkey::new_unique(), &mint, &token.program());
+    rows.push((
+        "token account creation",
+        "associated token account, idempotent create",
+        send(&mut m, std::slice::from_ref(&create), &payer, "create ATA"),
+    ));
+    rows.push((
+        "token account check",
+        "the same create, account exists",
+        send(&mut m, &[create], &payer, "ATA exists"),
+    ));
     let quote = ix::quote(u64::MAX, ix::QuoteBy::Deposit(u64::MAX), 1);
     rows.push(("quote", "u128 path, 2^64 divisor", send(&mut m, &[quote], &payer, "quote")));
     let _ = t22::ID;
