@@ -6,6 +6,7 @@ mod commands;
 mod context;
 mod error;
 mod output;
+mod pending;
 
 use std::process::ExitCode;
 
@@ -81,6 +82,7 @@ fn report(err: &CliError, format: Format) {
         }
         CliError::Sdk(gpu_escrow_sdk::SdkError::Unreachable { .. }) => ("network", None, None),
         CliError::Sdk(gpu_escrow_sdk::SdkError::Rpc(_)) => ("rpc", None, None),
+        CliError::Sdk(gpu_escrow_sdk::SdkError::Unconfirmed { .. }) => ("unconfirmed", None, None),
         CliError::Sdk(_) => ("cluster", None, None),
     };
     match format {
@@ -91,6 +93,13 @@ fn report(err: &CliError, format: Format) {
         Format::Human => match err {
             CliError::Sdk(gpu_escrow_sdk::SdkError::Unreachable { .. }) => {
                 eprintln!("error: {err}\nhint: check the cluster URL (-u) and your network connection")
+            }
+            CliError::Sdk(e @ gpu_escrow_sdk::SdkError::Unconfirmed { .. }) => {
+                let rerun: Vec<String> = std::env::args().skip(1).collect();
+                eprintln!(
+                    "error: {}",
+                    pending::unconfirmed_hint(e, &format!("gpu-escrow {}", rerun.join(" "))).unwrap_or_default()
+                )
             }
             _ => eprintln!("error: {err}"),
         },

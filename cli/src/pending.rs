@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use gpu_escrow_sdk::client::EscrowClient;
-use gpu_escrow_sdk::{SdkError, Signature};
+use gpu_escrow_sdk::client::{EscrowClient, Sent};
+use gpu_escrow_sdk::{Instruction, Keypair, Pubkey, SdkError, Signature};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CliError;
@@ -48,8 +48,9 @@ impl Pending {
     pub fn load() -> Result<Self, CliError> {
         let path = state_dir().join("gpu-escrow").join("pending.json");
         let entries = match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map_err(|e| CliError::Input(format!("{} is corrupt ({e}); move it aside to continue", path.display())))?,
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                CliError::Input(format!("{} is corrupt ({e}); move it aside to continue", path.display()))
+            })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => return Err(CliError::Input(format!("cannot read {}: {e}", path.display()))),
         };
@@ -78,11 +79,53 @@ impl Pending {
         Ok(())
     }
 
+    /// Sends `ixs`, recording each signed attempt under `intent` just before it goes out.
+    /// The record is dropped once the outcome is known, and kept when it is not (the node
+    /// stopped answering, the process died): the next run of the same command resolves it.
+    pub async fn send(
+        &mut self,
+        client: &EscrowClient,
+        intent: &str,
+        rental: &Pubkey,
+        ixs: &[Instruction],
+        signer: &Keypair,
+    ) -> Result<Sent, CliError> {
+        let mut unrecorded = None;
+        let result = client
+            .send_tx(ixs, signer, &[], |sig, last_valid_block_height| {
+                let attempt = Attempt {
+                    signature: sig.to_string(),
+                    last_valid_block_height,
+                    rental: rental.to_string(),
+                    at: std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs() as i64),
+                };
+                if let Err(e) = self.record(intent, attempt) {
+                    unrecorded.get_or_insert(e);
+                }
+            })
+            .await;
+        if let Some(e) = unrecorded {
+            eprintln!("warning: {e}; if this run is interrupted, check `status` before running it again");
+        }
+        match &result {
+            // Nothing landed, or it landed and we know it: no one needs to look again.
+            Ok(_) | Err(SdkError::Program { .. } | SdkError::Expired { .. }) => self.forget(intent)?,
+            _ => {}
+        }
+        Ok(result?)
+    }
+
     /// Resolves an earlier attempt at `intent`, if there is one: waits while it can still
     /// land, then says whether it did. None when there was no earlier attempt.
     pub async fn resolve(&mut self, client: &EscrowClient, intent: &str) -> Result<Option<Outcome>, CliError> {
         let Some(attempt) = self.entries.get(intent).cloned() else { return Ok(None) };
-        let sig: Signature = attempt.signature.parse().map_err(|_| CliError::Input(format!("{}: bad signature", self.path.display())))?;
+        let sig: Signature = attempt
+            .signature
+            .parse()
+            .map_err(|_| CliError::Input(format!("{}: bad signature", self.path.display())))?;
+        let mut said = false;
         loop {
             match client.signature_outcome(&sig).await? {
                 Some(Ok(())) => {
@@ -91,6 +134,9 @@ impl Pending {
                 }
                 Some(Err(_)) => break,
                 None if client.can_still_land(attempt.last_valid_block_height).await? => {
+                    if !std::mem::replace(&mut said, true) {
+                        eprintln!("an earlier run sent {sig}; waiting to see whether it lands before sending again");
+                    }
                     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                 }
                 // Past its last valid block it can never land; one final look settles a race.

@@ -39,8 +39,6 @@ use journal::{Counters, Entry, Journal, Phase};
 use log::Log;
 use schedule::{ClaimPolicy, Inputs, Plan};
 
-use gpu_escrow_sdk::batch::{CU_CLAIM, CU_HEARTBEAT, CU_SETTLE};
-
 pub async fn run(ctx: &Context, cmd: AgentCmd) -> Result<Output, CliError> {
     match cmd {
         AgentCmd::Run(a) => Agent::start(ctx, a).await?.run().await,
@@ -272,7 +270,7 @@ impl Agent {
         }
         let heartbeats: Vec<Vec<Instruction>> =
             plan.heartbeat.iter().map(|k| vec![ix::heartbeat(&self.me, k)]).collect();
-        let n = self.send_batches("heartbeat", heartbeats, CU_HEARTBEAT).await;
+        let n = self.send_batches("heartbeat", heartbeats).await;
         self.journal.counters.heartbeats += n;
 
         let treasury = if plan.claim.is_empty() && plan.finalize.is_empty() && plan.resolve_expired.is_empty() {
@@ -292,7 +290,7 @@ impl Agent {
                 group.push(ix::claim(&keys, &treasury));
                 claims.push(group);
             }
-            let n = self.send_batches("claim", claims, CU_CLAIM).await;
+            let n = self.send_batches("claim", claims).await;
             self.journal.counters.claims += n;
             if n > 0 {
                 for k in &plan.claim {
@@ -309,7 +307,7 @@ impl Agent {
                         .map(|k| vec![ix::resolve_expired_dispute(&self.me, &self.keys(k, &rentals[k]), &treasury)]),
                 )
                 .collect();
-            let n = self.send_batches("finalize", settles, CU_SETTLE).await;
+            let n = self.send_batches("finalize", settles).await;
             self.journal.counters.finalizes += n;
         }
         for (rental, reason) in &plan.teardown {
@@ -352,9 +350,9 @@ impl Agent {
 
     /// Packs `groups` into as few transactions as fit and sends them; returns how many
     /// groups landed. A failed batch is logged and retried on a later tick.
-    async fn send_batches(&mut self, action: &str, groups: Vec<Vec<Instruction>>, cu: u64) -> u64 {
+    async fn send_batches(&mut self, action: &str, groups: Vec<Vec<Instruction>>) -> u64 {
         let mut done = 0;
-        for tx in batch::pack(groups, &self.me, cu) {
+        for tx in batch::pack(groups, &self.me) {
             let count = tx.iter().filter(|i| i.program_id == gpu_escrow_sdk::PROGRAM_ID).count() as u64;
             match self.client.send(&tx, &self.signer, &[]).await {
                 Ok(sig) => {

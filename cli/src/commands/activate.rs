@@ -6,7 +6,7 @@ use gpu_escrow_sdk::accounts::RentalState;
 use gpu_escrow_sdk::ix;
 use serde_json::json;
 
-use super::{done, rental_in, send};
+use super::{done, rental_for, send};
 use crate::args::ActivateArgs;
 use crate::context::Context;
 use crate::error::CliError;
@@ -50,7 +50,8 @@ fn details(a: &ActivateArgs) -> Result<Option<ConnectionDetails>, CliError> {
 }
 
 pub async fn run(ctx: &Context, a: ActivateArgs) -> Result<Output, CliError> {
-    let (k, r) = rental_in(ctx, &a.rental, &[RentalState::Funded]).await?;
+    let (k, r) =
+        ready_or_done!(rental_for(ctx, &a.rental, "activate", &[RentalState::Funded], &[RentalState::Active]).await?);
     let signer = ctx.signer()?;
     let me = super::me(&signer);
     if me != r.provider {

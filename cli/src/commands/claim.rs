@@ -11,11 +11,6 @@ use crate::context::Context;
 use crate::error::CliError;
 use crate::output::Output;
 
-/// Measured: a claim costs about 30k CU with two token transfers (see README benchmarks).
-const CLAIM_CU: u64 = 60_000;
-/// Closing and reopening a wrapped-SOL account, with headroom.
-const UNWRAP_CU: u64 = 40_000;
-
 pub async fn run(ctx: &Context, a: ClaimArgs) -> Result<Output, CliError> {
     let signer = ctx.signer()?;
     let me = super::me(&signer);
@@ -51,11 +46,8 @@ pub async fn run(ctx: &Context, a: ClaimArgs) -> Result<Output, CliError> {
     if groups.is_empty() {
         return Err(CliError::Refused("nothing to claim yet".into()));
     }
-    // Unwrapping a SOL payout adds a close and an account creation to the claim.
-    let unwrapping = claimed.iter().any(|(k, _)| k.mint == ix::NATIVE_MINT) && !ctx.keep_wsol;
-    let cu = if unwrapping { CLAIM_CU + UNWRAP_CU } else { CLAIM_CU };
     let mut sigs = Vec::new();
-    for tx in batch::pack(groups, &me, cu) {
+    for tx in batch::pack(groups, &me) {
         sigs.push(ctx.client.send(&tx, &signer, &[]).await?.to_string());
     }
     // What was paid is read back from each rental, not estimated before sending.

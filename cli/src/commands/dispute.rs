@@ -3,7 +3,7 @@ use gpu_escrow_sdk::accounts::RentalState;
 use gpu_escrow_sdk::ix;
 
 use super::settlement::{send_and_report, send_settlement, Payout};
-use super::{rental_in, Token};
+use super::{rental_for, Token};
 use crate::args::DisputeCmd;
 use crate::context::Context;
 use crate::error::CliError;
@@ -14,7 +14,9 @@ pub async fn run(ctx: &Context, cmd: DisputeCmd) -> Result<Output, CliError> {
     let me = super::me(&signer);
     match cmd {
         DisputeCmd::Open { rental, reason } => {
-            let (k, r) = rental_in(ctx, &rental, &[RentalState::Active]).await?;
+            let (k, r) = ready_or_done!(
+                rental_for(ctx, &rental, "dispute open", &[RentalState::Active], &[RentalState::Disputed]).await?
+            );
             let open = ix::open_dispute(&me, &k, reason.code());
             // The renter is refunded the unearned rest at once; the dispute keeps the rental open.
             let payout =
@@ -22,7 +24,9 @@ pub async fn run(ctx: &Context, cmd: DisputeCmd) -> Result<Output, CliError> {
             send_and_report(ctx, &k, &r, "dispute open", payout).await
         }
         DisputeCmd::Resolve { rental, provider_amount } => {
-            let (k, r) = rental_in(ctx, &rental, &[RentalState::Disputed]).await?;
+            let (k, r) = ready_or_done!(
+                rental_for(ctx, &rental, "dispute resolve", &[RentalState::Disputed], &[RentalState::Settled]).await?
+            );
             let token = Token::load(ctx, &k.mint).await?;
             let amount = token.parse(&provider_amount)?;
             if amount > r.dispute_locked {
@@ -50,7 +54,10 @@ pub async fn run(ctx: &Context, cmd: DisputeCmd) -> Result<Output, CliError> {
             .await
         }
         DisputeCmd::FinalizeExpired { rental } => {
-            let (k, r) = rental_in(ctx, &rental, &[RentalState::Disputed]).await?;
+            let (k, r) = ready_or_done!(
+                rental_for(ctx, &rental, "dispute finalize-expired", &[RentalState::Disputed], &[RentalState::Settled])
+                    .await?
+            );
             let now = ctx.client.cluster_time().await?;
             let deadline = r.dispute_opened_at + r.dispute_timeout_secs as i64;
             if now < deadline {

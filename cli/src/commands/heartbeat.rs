@@ -41,7 +41,7 @@ pub async fn run(ctx: &Context, a: HeartbeatArgs) -> Result<Output, CliError> {
     loop {
         let rentals = targets(ctx, &a, &me).await?;
         let groups = rentals.iter().map(|r| vec![ix::heartbeat(&me, r)]).collect::<Vec<_>>();
-        for tx in batch::pack(groups, &me, batch::CU_HEARTBEAT) {
+        for tx in batch::pack(groups, &me) {
             match ctx.client.send(&tx, &signer, &[]).await {
                 Ok(sig) => {
                     sent += tx.iter().filter(|i| i.program_id == gpu_escrow_sdk::PROGRAM_ID).count();

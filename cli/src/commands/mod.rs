@@ -1,3 +1,13 @@
+/// The rental to act on from [`rental_for`], or return its "already done" report.
+macro_rules! ready_or_done {
+    ($ready:expr) => {
+        match $ready {
+            $crate::commands::Ready::Go(keys, rental) => (keys, *rental),
+            $crate::commands::Ready::Already(done) => return Ok(done),
+        }
+    };
+}
+
 pub mod access;
 pub mod activate;
 pub mod admin;
@@ -71,6 +81,35 @@ impl Token {
     }
 }
 
+/// A rental a command can act on, or one already where the command would leave it.
+pub enum Ready {
+    Go(RentalKeys, Box<Rental>),
+    /// Nothing to send: reported as success, so re-running a command whose transaction
+    /// landed unconfirmed (or that someone else's transaction finished) is safe.
+    Already(Output),
+}
+
+/// As [`rental_in`], except that a rental already in one of `leaves` (the states `action`
+/// ends in) is reported as done instead of refused.
+pub async fn rental_for(
+    ctx: &Context,
+    text: &str,
+    action: &str,
+    allowed: &[RentalState],
+    leaves: &[RentalState],
+) -> Result<Ready, CliError> {
+    let (keys, r) = rental_in(ctx, text, &[]).await?;
+    if leaves.contains(&r.state) {
+        let state = state_name(r.state);
+        return Ok(Ready::Already(Output::new(
+            json!({ "action": action, "rental": keys.rental.to_string(), "state": state, "already_done": true }),
+            format!("{action}: rental {} is already {state}; nothing was sent", keys.rental),
+        )));
+    }
+    let (keys, r) = check_state(keys, r, allowed)?;
+    Ok(Ready::Go(keys, Box::new(r)))
+}
+
 /// Loads a rental and its keys, requiring one of `allowed` states (named in the error).
 pub async fn rental_in(ctx: &Context, text: &str, allowed: &[RentalState]) -> Result<(RentalKeys, Rental), CliError> {
     let address = parse_pubkey(text, "rental")?;
@@ -84,10 +123,15 @@ pub async fn rental_in(ctx: &Context, text: &str, allowed: &[RentalState]) -> Re
         }
         other => other?,
     };
+    check_state(keys, r, allowed)
+}
+
+fn check_state(keys: RentalKeys, r: Rental, allowed: &[RentalState]) -> Result<(RentalKeys, Rental), CliError> {
     if !allowed.is_empty() && !allowed.contains(&r.state) {
         let want: Vec<&str> = allowed.iter().map(|s| state_name(*s)).collect();
         return Err(CliError::Refused(format!(
-            "rental {address} is {}; this command needs it to be {}",
+            "rental {} is {}; this command needs it to be {}",
+            keys.rental,
             state_name(r.state),
             want.join(" or ")
         )));

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use gpu_escrow_sdk::access::{normalize_ssh_public_key, AccessKey};
 use gpu_escrow_sdk::accounts::{Listing, RentalAccess, RentalState};
+use gpu_escrow_sdk::client::Sent;
 use gpu_escrow_sdk::{batch, ix, quote, Instruction, Keypair, Pubkey, Signature};
 use serde_json::json;
 
@@ -15,6 +16,7 @@ use crate::args::RentArgs;
 use crate::context::{parse_pubkey, Context};
 use crate::error::CliError;
 use crate::output::{duration, Output};
+use crate::pending::{Outcome, Pending};
 
 pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
     let listing_key = parse_pubkey(&a.listing, "listing")?;
@@ -70,6 +72,22 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
         "listing:   {listing_key}\nprice:     {}/h (billed per second of use)\ntime:      {}\ndeposit:   {}\n  of which provider {} and platform fee {} ({} bps) if fully used\nunused time is refunded when you stop",
         token.show(l.price_per_hour), duration(q.seconds), token.show(q.deposit), token.show(q.provider), token.show(q.fee), config.fee_bps
     );
+    // A run that lost the node after sending may have opened this rental already.
+    let intent = format!("rent {} {me} {listing_key} {}", ctx.url, q.deposit);
+    let mut pending = Pending::load()?;
+    if let Some(Outcome::Landed(earlier)) = pending.resolve(&ctx.client, &intent).await? {
+        let rental = parse_pubkey(&earlier.rental, "rental")?;
+        let sig: Signature =
+            earlier.signature.parse().map_err(|_| CliError::Input("bad signature in the pending record".into()))?;
+        let j = json!({
+            "rental": rental.to_string(), "listing": listing_key.to_string(), "deposit": token.json(q.deposit),
+            "seconds": q.seconds, "fee_bps": config.fee_bps, "already_done": true,
+        });
+        let human = format!(
+            "{quote_text}\nrental:    {rental}\nalready opened by an earlier run of this command ({sig}); nothing new was sent"
+        );
+        return wait_and_report(ctx, &signer, &token, rental, &sig, a.wait, j, human).await;
+    }
     let ssh_key = ssh_key(&a)?;
     let mut rent_lamports = 0;
     for space in [
@@ -114,26 +132,42 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
     };
     let wrapped = wrap.wrapped;
     let pay = Payment { deposit: q.deposit, config: config.clone(), access, wrap };
-    let (sig, rental_id) = open(ctx, &signer, &listing_key, l, &token, pay).await?;
+    let (sig, rental_id) = open(ctx, &signer, &listing_key, l, &token, pay, (&mut pending, &intent)).await?;
     let rental = gpu_escrow_sdk::pda::rental(&listing_key, rental_id);
-    let mut j = json!({
+    let j = json!({
         "rental": rental.to_string(), "rental_id": rental_id, "listing": listing_key.to_string(),
         "deposit": token.json(q.deposit), "seconds": q.seconds, "fee_bps": config.fee_bps,
         "wrapped_from_sol": token.json(wrapped),
     });
-    let mut human = format!("{quote_text}\nrental:    {rental}");
-    if a.wait == 0 {
+    let human = format!("{quote_text}\nrental:    {rental}");
+    wait_and_report(ctx, &signer, &token, rental, &sig, a.wait, j, human).await
+}
+
+/// Reports an opened rental, after waiting up to `wait` seconds for the provider to
+/// activate it and deliver access.
+#[allow(clippy::too_many_arguments)]
+async fn wait_and_report(
+    ctx: &Context,
+    signer: &Keypair,
+    token: &Token,
+    rental: Pubkey,
+    sig: &impl super::Landed,
+    wait: u64,
+    mut j: serde_json::Value,
+    mut human: String,
+) -> Result<Output, CliError> {
+    if wait == 0 {
         j["state"] = json!("Funded");
         human.push_str(&format!(
             "\nwaiting for the provider to activate it (billing starts then); then run `{}`",
             ctx.hint(&format!("access {rental}"))
         ));
-        return Ok(done("rent", &sig, j, &human));
+        return Ok(done("rent", sig, j, &human));
     }
     if ctx.format == crate::output::Format::Human {
-        eprintln!("rental {rental} opened ({sig}); waiting up to {} s for the provider to activate it", a.wait);
+        eprintln!("rental {rental} opened ({sig}); waiting up to {} s for the provider to activate it", wait);
     }
-    let waited = wait_for_activation(ctx, &rental, Duration::from_secs(a.wait)).await?;
+    let waited = wait_for_activation(ctx, &rental, Duration::from_secs(wait)).await?;
     match waited.state {
         RentalState::Active => {
             j["state"] = json!("Active");
@@ -145,7 +179,7 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
                 ctx,
                 &ix::RentalKeys::from_rental(rental, &waited, token.program),
                 &waited,
-                &signer,
+                signer,
             )
             .await
             {
@@ -163,7 +197,7 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
                     human.push_str(&format!("\nactive:    billing started, but {e}"));
                 }
             }
-            Ok(done("rent", &sig, j, &human))
+            Ok(done("rent", sig, j, &human))
         }
         RentalState::Cancelled => Err(CliError::Refused(format!(
             "the provider declined rental {rental}; your deposit of {} was refunded in full (opened in {sig})",
@@ -174,12 +208,12 @@ pub async fn run(ctx: &Context, a: RentArgs) -> Result<Output, CliError> {
             human.push_str(&format!(
                 "\nnot activated within {} s: the provider has until {} to activate.\n\
                  check with `{}`; you may cancel for a full refund any time before activation with `{}`",
-                a.wait,
+                wait,
                 crate::output::when(waited.activation_deadline()),
                 ctx.hint(&format!("status {rental}")),
                 ctx.hint(&format!("cancel {rental}")),
             ));
-            Ok(done("rent", &sig, j, &human))
+            Ok(done("rent", sig, j, &human))
         }
     }
 }
@@ -229,7 +263,8 @@ async fn open(
     mut l: Listing,
     token: &Token,
     p: Payment,
-) -> Result<(Signature, u64), CliError> {
+    (pending, intent): (&mut Pending, &str),
+) -> Result<(Sent, u64), CliError> {
     let terms = quote::terms(&l, &p.config);
     let me = super::me(signer);
     let mut prefix = p.wrap.ixs;
@@ -246,7 +281,7 @@ async fn open(
         };
         let with_prefix = |prefix: &[Instruction]| [prefix, &[ix::open_rental(&req)]].concat();
         let mut ixs = with_prefix(&prefix);
-        if batch::transaction_size(&ixs, &me) > batch::PACKET_DATA_SIZE {
+        if batch::sent_size(&ixs, &me) > batch::PACKET_DATA_SIZE {
             // The longest SSH keys leave no room to also create the wrapped-SOL account: it is
             // created (empty) first; the SOL still moves only together with the deposit.
             if let Some(create) = sol::take_account_creation(&mut prefix) {
@@ -254,9 +289,10 @@ async fn open(
                 ixs = with_prefix(&prefix);
             }
         }
-        match ctx.client.send(&ixs, signer, &[]).await {
-            Ok(sig) => return Ok((sig, req.rental_id)),
-            Err(e) if e.program_error_name() == Some("StaleRentalId") && attempt < 5 => {
+        let rental = gpu_escrow_sdk::pda::rental(listing, req.rental_id);
+        match pending.send(&ctx.client, intent, &rental, &ixs, signer).await {
+            Ok(sent) => return Ok((sent, req.rental_id)),
+            Err(CliError::Sdk(e)) if e.program_error_name() == Some("StaleRentalId") && attempt < 5 => {
                 l = ctx.client.listing(listing).await?;
                 if quote::terms(&l, &p.config) != terms {
                     return Err(CliError::Refused(
@@ -265,7 +301,7 @@ async fn open(
                     ));
                 }
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
     unreachable!("the loop returns")

@@ -4,13 +4,15 @@ use gpu_escrow_sdk::ix;
 use serde_json::json;
 
 use super::settlement::{send_and_report, send_settlement, Payout};
-use super::{done, rental_in, require_tokens, send, sol, Token};
+use super::{done, rental_for, rental_in, require_tokens, send, sol, Token};
 use crate::context::Context;
 use crate::error::CliError;
 use crate::output::{when, Output};
+use crate::pending::{Outcome, Pending};
 
 pub async fn decline(ctx: &Context, rental: &str) -> Result<Output, CliError> {
-    let (k, r) = rental_in(ctx, rental, &[RentalState::Funded]).await?;
+    let (k, r) =
+        ready_or_done!(rental_for(ctx, rental, "decline", &[RentalState::Funded], &[RentalState::Cancelled]).await?);
     // The provider is paid nothing: the renter gets the whole deposit back.
     send_and_report(ctx, &k, &r, "decline", Payout::plain(vec![ix::decline_rental(&k)])).await
 }
@@ -24,6 +26,23 @@ pub async fn top_up(ctx: &Context, rental: &str, amount: &str) -> Result<Output,
     if units == 0 {
         return Err(CliError::Input("top-up amount must be greater than zero".into()));
     }
+    // A run that lost the node after sending may have added this amount already.
+    let intent = format!("top-up {} {me} {} {units}", ctx.url, k.rental);
+    let mut pending = Pending::load()?;
+    if let Some(Outcome::Landed(earlier)) = pending.resolve(&ctx.client, &intent).await? {
+        let r = ctx.client.rental(&k.rental).await?;
+        return Ok(Output::new(
+            json!({
+                "action": "top-up", "rental": k.rental.to_string(), "added": token.json(units),
+                "deposited": token.json(r.deposited), "signature": earlier.signature, "already_done": true,
+            }),
+            format!(
+                "top-up: already done by an earlier run of this command ({}); nothing new was sent\ntotal:     {} deposited",
+                earlier.signature,
+                token.show(r.deposited)
+            ),
+        ));
+    }
     let mut ixs = Vec::new();
     let mut wrapped = 0;
     if token.is_sol() {
@@ -33,7 +52,7 @@ pub async fn top_up(ctx: &Context, rental: &str, amount: &str) -> Result<Output,
         require_tokens(ctx, &me, &token, units).await?;
     }
     ixs.push(ix::top_up(&k, units));
-    let sig = send(ctx, &ixs, &signer).await?;
+    let sig = pending.send(&ctx.client, &intent, &k.rental, &ixs, &signer).await?;
     let r = ctx.client.rental(&k.rental).await?;
     let until = if r.end_at != 0 { format!("; paid through {}", when(r.end_at)) } else { String::new() };
     let from_sol = if wrapped > 0 { format!(" ({} of it from your SOL)", token.show(wrapped)) } else { String::new() };
@@ -55,12 +74,14 @@ total:     {} deposited{until}",
 }
 
 pub async fn stop(ctx: &Context, rental: &str) -> Result<Output, CliError> {
-    let (k, r) = rental_in(ctx, rental, &[RentalState::Active]).await?;
+    let (k, r) =
+        ready_or_done!(rental_for(ctx, rental, "stop", &[RentalState::Active], &[RentalState::Settled]).await?);
     send_settlement(ctx, &k, &r, "stop", |me, treasury| ix::stop_rental(me, &k, treasury)).await
 }
 
 pub async fn finalize(ctx: &Context, rental: &str) -> Result<Output, CliError> {
-    let (k, r) = rental_in(ctx, rental, &[RentalState::Active]).await?;
+    let (k, r) =
+        ready_or_done!(rental_for(ctx, rental, "finalize", &[RentalState::Active], &[RentalState::Settled]).await?);
     let now = ctx.client.cluster_time().await?;
     let stops = r.meter().billing_stops_at();
     if now < stops {
@@ -74,7 +95,8 @@ pub async fn finalize(ctx: &Context, rental: &str) -> Result<Output, CliError> {
 }
 
 pub async fn cancel(ctx: &Context, rental: &str) -> Result<Output, CliError> {
-    let (k, r) = rental_in(ctx, rental, &[RentalState::Funded]).await?;
+    let (k, r) =
+        ready_or_done!(rental_for(ctx, rental, "cancel", &[RentalState::Funded], &[RentalState::Cancelled]).await?);
     let me = ctx.signer_pubkey()?;
     let cancel = ix::cancel_rental(&me, &k);
     // The renter is paid the refund; anyone else cancelling (after the timeout) gets nothing.
@@ -88,6 +110,9 @@ pub async fn close(ctx: &Context, rental: &str, rate: Option<u8>) -> Result<Outp
         if !(1..=5).contains(&r) {
             return Err(CliError::Input(format!("--rate must be between 1 and 5, got {r}")));
         }
+    }
+    if let Some(done) = closed_already(ctx, rental).await? {
+        return Ok(done);
     }
     let (k, _) = rental_in(ctx, rental, &[RentalState::Settled, RentalState::Cancelled]).await?;
     let signer = ctx.signer()?;
@@ -109,4 +134,20 @@ pub async fn close(ctx: &Context, rental: &str, rate: Option<u8>) -> Result<Outp
         json!({ "rental": k.rental.to_string(), "rating": rate, "unwrapped_to_sol": unwraps }),
         &format!("{closed}; its account deposits (SOL) were returned to you{}", sol::unwrap_note(&ixs[1..])),
     ))
+}
+
+/// A rental whose account is gone and whose history ends in a close: a re-run of `close`
+/// after its transaction landed unconfirmed is reported as done.
+async fn closed_already(ctx: &Context, rental: &str) -> Result<Option<Output>, CliError> {
+    let address = crate::context::parse_pubkey(rental, "rental")?;
+    if ctx.client.account_data(&address).await?.is_some() {
+        return Ok(None);
+    }
+    Ok(match ctx.client.receipt(&address).await {
+        Ok(receipt) if receipt.state.ends_with("(closed)") => Some(Output::new(
+            json!({ "action": "close", "rental": address.to_string(), "state": receipt.state, "already_done": true }),
+            format!("close: rental {address} is already closed; nothing was sent"),
+        )),
+        _ => None,
+    })
 }
