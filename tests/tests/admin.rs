@@ -76,6 +76,18 @@ fn admin_transfer_takes_two_steps() {
 }
 
 #[test]
+fn only_the_admin_removes_mints_or_proposes_a_successor() {
+    let (mut env, mint) = Env::with_config();
+    let stranger = env.wallet();
+    let err = env.send1(ix::remove_mint(&stranger.pubkey(), &mint), &stranger).unwrap_err();
+    assert_eq!(err.name, "NotAdmin");
+    assert!(env.exists(&pda::accepted_mint(&mint)));
+    let err = env.send1(ix::propose_admin(&stranger.pubkey(), &stranger.pubkey()), &stranger).unwrap_err();
+    assert_eq!(err.name, "NotAdmin");
+    assert_eq!(env.decode::<Config>(&pda::config()).pending_admin, Pubkey::default());
+}
+
+#[test]
 fn removing_a_mint_stops_new_listings_in_it() {
     let (mut env, mint) = Env::with_config();
     let provider = env.wallet();

@@ -220,3 +220,50 @@ fn a_provider_who_is_also_the_treasury_can_still_be_paid() {
     m.env.send1(ix::stop_rental(&p.pubkey(), &k, &provider), &p).unwrap();
     assert_eq!(m.env.balance(&provider, &m.mint), 200_000);
 }
+
+#[test]
+fn another_providers_profile_cannot_stand_in() {
+    let mut m = Market::new();
+    let k = m.running(600_000);
+    m.env.advance(30);
+    // A second registered provider: its profile is a real Provider account, just not this one's.
+    let other = m.env.wallet();
+    m.env.send1(ix::register_provider(&other.pubkey()), &other).unwrap();
+    let swap = |mut i: gpu_escrow_sdk::Instruction| {
+        let real = pda::provider(&k.provider);
+        let meta = i.accounts.iter_mut().find(|a| a.pubkey == real).expect("the ix names the profile");
+        meta.pubkey = pda::provider(&other.pubkey());
+        i
+    };
+    let before = m.balances();
+    let p = m.provider.insecure_clone();
+    let renter = m.renter.insecure_clone();
+    let treasury = m.env.treasury.pubkey();
+    // Reputation cannot be credited elsewhere, nor a stop's mark dodged.
+    let err = m.env.send1(swap(ix::heartbeat(&p.pubkey(), &k.rental)), &p).unwrap_err();
+    assert_eq!(err.name, "WrongProviderProfile");
+    let err = m.env.send1(swap(ix::stop_rental(&renter.pubkey(), &k, &treasury)), &renter).unwrap_err();
+    assert_eq!(err.name, "WrongProviderProfile");
+    let err = m.env.send1(swap(ix::open_dispute(&renter.pubkey(), &k, 1)), &renter).unwrap_err();
+    assert_eq!(err.name, "WrongProviderProfile");
+    // Nor can the other provider list under this one's profile.
+    let mint = m.mint;
+    // (The listing's address follows the profile's count, here the real provider's: 1.)
+    let mut listing = ix::create_listing(&other.pubkey(), 1, &mint, listing_params(1_000));
+    let theirs = pda::provider(&other.pubkey());
+    listing.accounts.iter_mut().find(|a| a.pubkey == theirs).unwrap().pubkey = pda::provider(&k.provider);
+    assert_eq!(m.env.send1(listing, &other).unwrap_err().name, "WrongProviderProfile");
+    assert_eq!(m.balances(), before, "nothing moved");
+    assert_eq!(m.rental(&k).state, RentalState::Active);
+}
+
+#[test]
+fn a_listing_needs_a_gpu() {
+    let mut m = Market::new();
+    let p = m.provider.insecure_clone();
+    let mint = m.mint;
+    let mut params = listing_params(1_000);
+    params.gpu_count = 0;
+    let err = m.env.send1(ix::create_listing(&p.pubkey(), 1, &mint, params), &p).unwrap_err();
+    assert_eq!(err.name, "ZeroGpuCount");
+}
