@@ -155,7 +155,11 @@ pub async fn withdraw(ctx: &Context, rental: &str, to: Option<&str>) -> Result<O
         owed += r.fee_owed;
     }
     if owed == 0 {
-        return Err(CliError::Refused(format!("nothing is held for {me} in rental {}", k.rental)));
+        // Not an error: a re-run after a withdrawal whose confirmation was lost lands here.
+        return Ok(Output::new(
+            json!({ "action": "withdraw", "rental": k.rental.to_string(), "withdrawn": 0, "already_done": true }),
+            format!("withdraw: nothing is held for {me} in rental {}; nothing was sent", k.rental),
+        ));
     }
     let token = Token::load(ctx, &k.mint).await?;
     let (destination, payout) = match to {
