@@ -107,6 +107,19 @@ impl Context {
         self.client = EscrowClient::new(self.url.clone(), self.commitment).with_compute_unit_price(price);
     }
 
+    /// What a command's few transactions can cost in fees at most: base fees, and the
+    /// priority fee at the chosen (or the automatic mode's highest) price for 200,000
+    /// compute units, more than a rent or a settlement with its account creations uses.
+    pub fn fee_allowance(&self) -> u64 {
+        use gpu_escrow_sdk::client::{ComputeUnitPrice, MAX_AUTO_UNIT_PRICE};
+        let price = match self.compute_unit_price {
+            ComputeUnitPrice::None => 0,
+            ComputeUnitPrice::Fixed(p) => p,
+            ComputeUnitPrice::Auto => MAX_AUTO_UNIT_PRICE,
+        };
+        20_000 + (price as u128 * 200_000).div_ceil(1_000_000).min(u64::MAX as u128) as u64
+    }
+
     /// A command to suggest to the user, with the `-u` and `-k` they gave.
     pub fn hint(&self, command: &str) -> String {
         let mut out = self.hint_for_others(command);

@@ -192,7 +192,7 @@ pub async fn require_tokens(ctx: &Context, owner: &Pubkey, token: &Token, need: 
 
 /// Refuses when the fee payer cannot cover `lamports` of rent plus fees.
 pub async fn require_sol(ctx: &Context, payer: &Pubkey, lamports: u64) -> Result<(), CliError> {
-    let need = lamports + 20_000;
+    let need = lamports + ctx.fee_allowance();
     let have = ctx.client.rpc().get_balance(payer).await.map_err(rpc_err(ctx))?;
     if have < need {
         return Err(CliError::Refused(format!(

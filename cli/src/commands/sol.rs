@@ -14,9 +14,8 @@ use crate::error::CliError;
 
 /// SPL Token, the program of the wrapped-SOL mint.
 const TOKEN_PROGRAM: Pubkey = Pubkey::from_str_const("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
-/// A token account's size, and what a few transactions cost in fees at most.
+/// A token account's size.
 const TOKEN_ACCOUNT_LEN: usize = 165;
-const FEES: u64 = 20_000;
 
 fn sol(lamports: u64) -> String {
     format!("{} SOL", amount::format(lamports, 9))
@@ -65,7 +64,7 @@ pub async fn plan_wrap(
         .map_or(0, |b| u64::from_le_bytes(b.try_into().expect("8 bytes")));
     let shortfall = need.saturating_sub(wrapped_balance);
     let account_rent = if found[1].is_some() { 0 } else { rent_exempt(ctx, TOKEN_ACCOUNT_LEN).await? };
-    let overhead = other_lamports + account_rent + FEES;
+    let overhead = other_lamports + account_rent + ctx.fee_allowance();
     let required = shortfall + overhead;
     if have_sol < required {
         let wrapped_note =
