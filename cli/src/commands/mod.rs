@@ -2,7 +2,7 @@
 macro_rules! ready_or_done {
     ($ready:expr) => {
         match $ready {
-            $crate::commands::Ready::Go(keys, rental) => (keys, *rental),
+            $crate::commands::Ready::Go(found) => *found,
             $crate::commands::Ready::Already(done) => return Ok(done),
         }
     };
@@ -83,7 +83,7 @@ impl Token {
 
 /// A rental a command can act on, or one already where the command would leave it.
 pub enum Ready {
-    Go(RentalKeys, Box<Rental>),
+    Go(Box<(RentalKeys, Rental)>),
     /// Nothing to send: reported as success, so re-running a command whose transaction
     /// landed unconfirmed (or that someone else's transaction finished) is safe.
     Already(Output),
@@ -107,7 +107,7 @@ pub async fn rental_for(
         )));
     }
     let (keys, r) = check_state(keys, r, allowed)?;
-    Ok(Ready::Go(keys, Box::new(r)))
+    Ok(Ready::Go(Box::new((keys, r))))
 }
 
 /// Loads a rental and its keys, requiring one of `allowed` states (named in the error).
