@@ -132,6 +132,24 @@ impl TestValidator {
         v
     }
 
+    /// Waits until every slot confirmed so far is rooted and returns the root. A cluster
+    /// keeps what it confirmed through any one node's crash; a lone node killed before its
+    /// root catches up (about 32 slots) may come back without the unrooted slots, which
+    /// would test its recovery, not our clients'.
+    fn wait_rooted(&self) -> u64 {
+        let client = self.rpc();
+        let confirmed = client.get_slot().expect("confirmed slot");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let finalized = client.get_slot_with_commitment(gpu_escrow_sdk::CommitmentConfig::finalized());
+            match finalized {
+                Ok(rooted) if rooted >= confirmed => return rooted,
+                _ => std::thread::sleep(Duration::from_millis(200)),
+            }
+        }
+        panic!("slot {confirmed} at {} not rooted after 60 s", self.rpc_url);
+    }
+
     fn wait_healthy(&self) {
         let client = RpcClient::new(self.rpc_url.clone());
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -211,6 +229,7 @@ impl TestValidator {
 
     /// Starts it again on the kept ledger, same ports, and waits until it is healthy.
     pub fn restart(&mut self) {
+        let rooted = self.wait_rooted();
         self.stop();
         let log = std::fs::OpenOptions::new().append(true).open(self._ledger.path().join("validator.log")).unwrap();
         let child = Command::new(validator_binary())
@@ -221,6 +240,21 @@ impl TestValidator {
             .expect("restart the validator");
         self.child = Some(child);
         self.wait_healthy();
+        // Healthy is not caught up: for a moment after start the node answers from an
+        // older bank, where the accounts made since read as missing.
+        self.wait_slot_past(rooted);
+    }
+
+    fn wait_slot_past(&self, slot: u64) {
+        let client = self.rpc();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if client.get_slot().is_ok_and(|s| s > slot) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("validator at {} still behind slot {slot} after 60 s", self.rpc_url);
     }
 }
 
