@@ -1,4 +1,4 @@
-//! Random operation sequences for the model in `model.rs`, their replay and their shrinking.
+//! Random operation sequences for the model in `model/`, their replay and their shrinking.
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use gpu_escrow_sdk::accounts::RentalState;

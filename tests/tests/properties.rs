@@ -8,7 +8,7 @@
 //! providers, four listings, four renters and both token programs, each checked step by step
 //! against a model whose figures come from the SDK's quote module; then every rental is
 //! cranked to its end within its bound and everything is drained. The properties are listed
-//! on `Runner::step` and `Runner::crank_and_drain` in `tests/src/model.rs`.
+//! on `Runner::step` and `Runner::crank_and_drain` in `tests/src/model/runner.rs` and `crank.rs`.
 //!
 //! - `GPU_ESCROW_PROPTEST_SEED` (decimal or 0x-hex, or `random`; default fixed, so CI is
 //!   deterministic)
