@@ -6,23 +6,12 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{pubkey, Market, Net};
+use common::{pubkey, wait_until, Market, Net};
 use gpu_escrow_tests::proxy::{Mode, Proxy};
 use gpu_escrow_tests::validator::TestValidator;
 use serde_json::Value;
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    panic!("timed out waiting for {what}");
-}
 
 #[test]
 fn rate_limited_requests_are_retried_with_backoff() {

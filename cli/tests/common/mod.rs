@@ -2,6 +2,7 @@
 //! real local validator, with wallets in a temporary HOME and a ready market.
 #![allow(dead_code)] // each test crate uses its own part of the harness
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use gpu_escrow_sdk::{Keypair, Pubkey, Signer};
@@ -225,4 +226,16 @@ impl Market {
             .unwrap()
             .to_string()
     }
+}
+
+/// Polls `f` every 250 ms until it holds; panics naming `what` after `timeout`.
+pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!("timed out waiting for {what}");
 }
