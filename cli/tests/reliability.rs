@@ -154,6 +154,21 @@ fn a_validator_restart_mid_rental_loses_nothing_and_the_agent_resumes() {
 }
 
 #[test]
+fn a_node_behind_the_open_does_not_make_rent_call_the_rental_missing() {
+    let m = Market::new(&[]);
+    let dir = m.net.home.path().to_path_buf();
+    let _agent = agent(&m, &dir);
+    let proxy = Proxy::start(&m.net.v.rpc_url);
+    proxy.set(Mode::LagAfterSend(4));
+    let args = ["--output", "json", "rent", &m.listing, "--hours", "0.1", "--yes", "--wait", "60"];
+    let rent = m.net.run_at(&proxy.url, &m.renter, &args).success();
+    let rent: Value = serde_json::from_str(&rent.stdout).unwrap();
+    assert_eq!(rent["state"], "Active", "{rent}");
+    assert_eq!(proxy.lagged.load(std::sync::atomic::Ordering::SeqCst), 4, "every lagging read was made");
+    assert_eq!(m.balance(&m.renter), 100_000_000 - 3_600_000, "one rental, one deposit");
+}
+
+#[test]
 fn a_token_2022_stablecoin_works_end_to_end() {
     let m = Market::token_2022();
     let n = &m.net;

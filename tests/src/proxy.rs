@@ -21,6 +21,11 @@ pub enum Mode {
     /// Everything is refused (the state `DropAfterSend` ends in).
     Down,
     TooManyRequests(usize),
+    /// Once a transaction has been sent, the next `n` account reads find no accounts, as
+    /// when a load-balanced endpoint routes them to a node that has not caught up.
+    LagAfterSend(usize),
+    /// The lag window that `LagAfterSend` opens.
+    Lagging(usize),
 }
 
 pub struct Proxy {
@@ -28,6 +33,8 @@ pub struct Proxy {
     mode: Arc<Mutex<Mode>>,
     /// How many requests were answered with 429.
     pub throttled: Arc<AtomicUsize>,
+    /// How many account reads were answered as missing (`LagAfterSend`).
+    pub lagged: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
 }
 
@@ -40,20 +47,21 @@ impl Proxy {
         listener.set_nonblocking(true).unwrap();
         let mode = Arc::new(Mutex::new(Mode::Pass));
         let throttled = Arc::new(AtomicUsize::new(0));
+        let lagged = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (m, t, s) = (mode.clone(), throttled.clone(), stop.clone());
+        let (m, t, l, s) = (mode.clone(), throttled.clone(), lagged.clone(), stop.clone());
         std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((conn, _)) => {
-                        let (m, t, target) = (m.clone(), t.clone(), target.clone());
-                        std::thread::spawn(move || serve(conn, &target, &m, &t));
+                        let (m, t, l, target) = (m.clone(), t.clone(), l.clone(), target.clone());
+                        std::thread::spawn(move || serve(conn, &target, &m, &t, &l));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
             }
         });
-        Proxy { url, mode, throttled, stop }
+        Proxy { url, mode, throttled, lagged, stop }
     }
 
     pub fn set(&self, mode: Mode) {
@@ -116,9 +124,10 @@ fn forward(request: &[u8], target: &str) -> Option<Vec<u8>> {
     Some(answer)
 }
 
-fn serve(mut conn: TcpStream, target: &str, mode: &Mutex<Mode>, throttled: &AtomicUsize) {
+fn serve(mut conn: TcpStream, target: &str, mode: &Mutex<Mode>, throttled: &AtomicUsize, lagged: &AtomicUsize) {
     let Some(request) = read_request(&mut conn) else { return };
-    let is_send = String::from_utf8_lossy(&request).contains("\"sendTransaction\"");
+    let text = String::from_utf8_lossy(&request).into_owned();
+    let is_send = text.contains("\"sendTransaction\"");
     let current = *mode.lock().unwrap();
     match current {
         Mode::Down => {}
@@ -126,11 +135,19 @@ fn serve(mut conn: TcpStream, target: &str, mode: &Mutex<Mode>, throttled: &Atom
             *mode.lock().unwrap() = if n > 1 { Mode::TooManyRequests(n - 1) } else { Mode::Pass };
             throttled.fetch_add(1, Ordering::SeqCst);
             let body = r#"{"jsonrpc":"2.0","error":{"code":429,"message":"Too many requests"},"id":1}"#;
-            let answer = format!(
-                "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = conn.write_all(answer.as_bytes());
+            let _ = conn.write_all(http_answer("429 Too Many Requests", body).as_bytes());
+        }
+        Mode::LagAfterSend(n) if is_send => {
+            *mode.lock().unwrap() = Mode::Lagging(n);
+            if let Some(answer) = forward(&request, target) {
+                let _ = conn.write_all(&answer);
+            }
+        }
+        Mode::Lagging(n) if n > 0 && missing_accounts(&text).is_some() => {
+            *mode.lock().unwrap() = Mode::Lagging(n - 1);
+            lagged.fetch_add(1, Ordering::SeqCst);
+            let body = missing_accounts(&text).unwrap_or_default();
+            let _ = conn.write_all(http_answer("200 OK", &body).as_bytes());
         }
         Mode::DropAfterSend if is_send => {
             let _ = forward(&request, target);
@@ -143,4 +160,26 @@ fn serve(mut conn: TcpStream, target: &str, mode: &Mutex<Mode>, throttled: &Atom
         }
     }
     let _ = conn.shutdown(Shutdown::Both);
+}
+
+fn http_answer(status: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// For an account read (`getAccountInfo` or `getMultipleAccounts`), the answer of a node
+/// that has none of the accounts asked for.
+fn missing_accounts(request: &str) -> Option<String> {
+    let body = request.split_once("\r\n\r\n")?.1;
+    let call: serde_json::Value = serde_json::from_str(body).ok()?;
+    let value = match call["method"].as_str()? {
+        "getAccountInfo" => serde_json::Value::Null,
+        "getMultipleAccounts" => vec![serde_json::Value::Null; call["params"][0].as_array()?.len()].into(),
+        _ => return None,
+    };
+    let answer =
+        serde_json::json!({"jsonrpc": "2.0", "result": {"context": {"slot": 1}, "value": value}, "id": call["id"]});
+    Some(answer.to_string())
 }
