@@ -88,8 +88,9 @@ impl Drop for AgentProcess {
     }
 }
 
-/// The provider agent, as a separate process (see cli/tests/agent.rs for the full set).
-fn agent(m: &Market, dir: &Path) -> AgentProcess {
+/// The provider agent, as a separate process talking to `url` (see cli/tests/agent.rs for the
+/// full set).
+fn agent(m: &Market, dir: &Path, url: &str) -> AgentProcess {
     let provision = dir.join("provision.sh");
     std::fs::write(&provision, "#!/bin/sh\necho \"$GPU_ESCROW_RENTAL\" >> \"$(dirname \"$0\")/provisioned\"\nprintf '{\"host\":\"10.0.0.1\"}'\n").unwrap();
     Command::new("chmod").arg("+x").arg(&provision).status().unwrap();
@@ -97,7 +98,7 @@ fn agent(m: &Market, dir: &Path) -> AgentProcess {
     let errors = std::fs::File::create(dir.join("agent.err")).unwrap();
     let child = Command::new(assert_cmd::cargo::cargo_bin("gpu-escrow"))
         .env("HOME", dir)
-        .args(["-u", &m.net.v.rpc_url, "-k"])
+        .args(["-u", url, "-k"])
         .arg(&m.provider)
         .args(["--output", "json", "agent", "run", "--poll", "1", "--provision"])
         .arg(&provision)
@@ -123,7 +124,7 @@ fn count(dir: &Path, action: &str) -> usize {
 fn a_validator_restart_mid_rental_loses_nothing_and_the_agent_resumes() {
     let mut m = Market::new(&[]);
     let dir = m.net.home.path().to_path_buf();
-    let _agent = agent(&m, &dir);
+    let _agent = agent(&m, &dir, &m.net.v.rpc_url);
     let rent = m.net.json(&m.renter, &["rent", &m.listing, "--hours", "0.1", "--yes", "--wait", "60"]);
     let rental = rent["rental"].as_str().unwrap().to_string();
     assert_eq!(rent["state"], "Active");
@@ -157,7 +158,7 @@ fn a_validator_restart_mid_rental_loses_nothing_and_the_agent_resumes() {
 fn a_node_behind_the_open_does_not_make_rent_call_the_rental_missing() {
     let m = Market::new(&[]);
     let dir = m.net.home.path().to_path_buf();
-    let _agent = agent(&m, &dir);
+    let _agent = agent(&m, &dir, &m.net.v.rpc_url);
     let proxy = Proxy::start(&m.net.v.rpc_url);
     proxy.set(Mode::LagAfterSend(4));
     let args = ["--output", "json", "rent", &m.listing, "--hours", "0.1", "--yes", "--wait", "60"];
@@ -166,6 +167,28 @@ fn a_node_behind_the_open_does_not_make_rent_call_the_rental_missing() {
     assert_eq!(rent["state"], "Active", "{rent}");
     assert_eq!(proxy.lagged.load(std::sync::atomic::Ordering::SeqCst), 4, "every lagging read was made");
     assert_eq!(m.balance(&m.renter), 100_000_000 - 3_600_000, "one rental, one deposit");
+}
+
+#[test]
+fn a_node_behind_never_makes_the_agent_tear_down_a_live_rental() {
+    let m = Market::new(&[]);
+    let dir = m.net.home.path().to_path_buf();
+    let proxy = Proxy::start(&m.net.v.rpc_url);
+    let _agent = agent(&m, &dir, &proxy.url);
+    let rent = m.net.json(&m.renter, &["rent", &m.listing, "--hours", "0.1", "--yes", "--wait", "60"]);
+    assert_eq!(rent["state"], "Active");
+    let rental = rent["rental"].as_str().unwrap().to_string();
+    // The agent's next reads reach a node that has none of its rentals yet.
+    proxy.set(Mode::Lagging(12));
+    wait_until("the agent to meet the lagging node", Duration::from_secs(60), || proxy.mode() == Mode::Lagging(0));
+    // A stale answer would be acted on within the round that read it; give it a few rounds.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(count(&dir, "teardown"), 0, "a live rental is never torn down");
+    assert_eq!(m.net.json(&m.renter, &["status", &rental])["state"], "Active");
+    // When it really ends, the agent tears it down once.
+    m.net.run(&m.renter, &["stop", &rental]).success();
+    wait_until("the agent's teardown", Duration::from_secs(30), || count(&dir, "teardown") == 1);
+    assert_eq!((count(&dir, "provision"), count(&dir, "activate")), (1, 1));
 }
 
 #[test]

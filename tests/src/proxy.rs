@@ -21,10 +21,10 @@ pub enum Mode {
     /// Everything is refused (the state `DropAfterSend` ends in).
     Down,
     TooManyRequests(usize),
-    /// Once a transaction has been sent, the next `n` account reads find no accounts, as
-    /// when a load-balanced endpoint routes them to a node that has not caught up.
+    /// Once a transaction has been sent, the next `n` account reads are answered by a node
+    /// that has not caught up, as a load-balanced endpoint may route them.
     LagAfterSend(usize),
-    /// The lag window that `LagAfterSend` opens.
+    /// The next `n` account reads are answered by a node that has not caught up.
     Lagging(usize),
 }
 
@@ -169,17 +169,32 @@ fn http_answer(status: &str, body: &str) -> String {
     )
 }
 
-/// For an account read (`getAccountInfo` or `getMultipleAccounts`), the answer of a node
-/// that has none of the accounts asked for.
+/// For an account read, the answer of a node still at slot 1, before any of the accounts
+/// asked for existed: it refuses a read that asks for a later slot (`minContextSlot`, error
+/// -32016, as agave does) and answers any other with nothing found. Reads of sysvars alone
+/// (the clock) are left to the real node: a node behind has them too, only older.
 fn missing_accounts(request: &str) -> Option<String> {
+    use serde_json::{json, Value};
     let body = request.split_once("\r\n\r\n")?.1;
-    let call: serde_json::Value = serde_json::from_str(body).ok()?;
+    let call: Value = serde_json::from_str(body).ok()?;
+    let keys = &call["params"][0];
+    let sysvar = |k: &Value| k.as_str().is_some_and(|k| k.starts_with("Sysvar"));
+    if sysvar(keys) || keys.as_array().is_some_and(|ks| ks.iter().all(sysvar)) {
+        return None;
+    }
+    let config = &call["params"][1];
     let value = match call["method"].as_str()? {
-        "getAccountInfo" => serde_json::Value::Null,
-        "getMultipleAccounts" => vec![serde_json::Value::Null; call["params"][0].as_array()?.len()].into(),
+        "getAccountInfo" => Value::Null,
+        "getMultipleAccounts" => vec![Value::Null; call["params"][0].as_array()?.len()].into(),
+        "getProgramAccounts" => json!([]),
         _ => return None,
     };
-    let answer =
-        serde_json::json!({"jsonrpc": "2.0", "result": {"context": {"slot": 1}, "value": value}, "id": call["id"]});
+    let answer = if config["minContextSlot"].as_u64().is_some_and(|s| s > 1) {
+        json!({"jsonrpc": "2.0", "error": {"code": -32016, "message": "Minimum context slot has not been reached", "data": {"contextSlot": 1}}, "id": call["id"]})
+    } else if call["method"] == "getProgramAccounts" && config["withContext"] != json!(true) {
+        json!({"jsonrpc": "2.0", "result": value, "id": call["id"]})
+    } else {
+        json!({"jsonrpc": "2.0", "result": {"context": {"slot": 1}, "value": value}, "id": call["id"]})
+    };
     Some(answer.to_string())
 }

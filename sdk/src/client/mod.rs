@@ -1,6 +1,6 @@
 //! Async RPC client on top of the pure builders. One struct, its methods grouped by job:
 //! [`send`](self::send) (fees, confirmation, safe resends), [`reads`](self::reads) (accounts and
-//! filtered queries), [`history`](self::history) (receipts from transactions) and
+//! filtered queries, never older than what the client has seen: [`read_floor`](self::read_floor)), [`history`](self::history) (receipts from transactions) and
 //! [`deploy`](self::deploy) (loader-v3 upload).
 use anchor_lang::prelude::Pubkey;
 use solana_commitment_config::CommitmentConfig;
@@ -12,6 +12,7 @@ use crate::pda::PROGRAM_ID;
 
 mod deploy;
 mod history;
+mod read_floor;
 mod reads;
 mod send;
 mod transport;
@@ -81,7 +82,7 @@ impl EscrowClient {
     pub fn new(url: impl Into<String>, commitment: CommitmentConfig) -> Self {
         let url = url.into();
         let config = solana_rpc_client::rpc_client::RpcClientConfig::with_commitment(commitment);
-        let rpc = RpcClient::new_sender(transport::RetrySender::new(url.clone()), config);
+        let rpc = RpcClient::new_sender(transport::RetrySender::new(url.clone(), commitment), config);
         Self { rpc, url, commitment, unit_price: ComputeUnitPrice::default() }
     }
 

@@ -153,6 +153,8 @@ impl EscrowClient {
                 commitment: Some(self.commitment),
                 ..Default::default()
             },
+            // The answer's slot keeps later reads from going back before it (`read_floor`).
+            with_context: Some(true),
             ..Default::default()
         };
         let raw = self.rpc.get_program_ui_accounts_with_config(&PROGRAM_ID, cfg).await.map_err(|e| self.rpc_err(e))?;

@@ -1,16 +1,20 @@
 //! The RPC transport: the stock HTTP sender (which already waits out a few HTTP 429s),
 //! wrapped to retry what busy public endpoints do transiently: refused or reset
-//! connections, timeouts, rate limits beyond the stock retries, and 5xx answers, with a
-//! bounded exponential backoff. Retrying is safe for every request the client makes: reads
+//! connections, timeouts, rate limits beyond the stock retries, 5xx answers, and nodes
+//! behind the slot this client has already seen ([`ReadFloor`]), with a bounded exponential
+//! backoff. Retrying is safe for every request the client makes: reads
 //! are idempotent, and a repeated `sendTransaction` carries the same signed transaction
 //! (same signature), which the cluster executes at most once.
 use std::time::Duration;
 
 use async_trait::async_trait;
+use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::http_sender::HttpSender;
 use solana_rpc_client::rpc_sender::{RpcSender, RpcTransportStats};
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind, Result};
-use solana_rpc_client_api::request::RpcRequest;
+use solana_rpc_client_api::request::{RpcError, RpcRequest};
+
+use super::read_floor::{ReadFloor, NODE_BEHIND};
 
 /// Attempts per request (so at most `ATTEMPTS - 1` retries) and the first pause; each
 /// pause doubles: 0.25 + 0.5 + 1 + 2 + 4 s, about 8 s of waiting before giving up.
@@ -22,11 +26,12 @@ pub const CONNECT_ATTEMPTS: u32 = 3;
 
 pub struct RetrySender {
     inner: HttpSender,
+    floor: ReadFloor,
 }
 
 impl RetrySender {
-    pub fn new(url: String) -> Self {
-        RetrySender { inner: HttpSender::new(url) }
+    pub fn new(url: String, commitment: CommitmentConfig) -> Self {
+        RetrySender { inner: HttpSender::new(url), floor: ReadFloor::new(commitment) }
     }
 }
 
@@ -48,6 +53,7 @@ pub fn transient(e: &ClientError) -> bool {
             None => !r.is_decode() && !r.is_builder(),
         },
         ErrorKind::Io(_) => true,
+        ErrorKind::RpcError(RpcError::RpcResponseError { code, .. }) => *code == NODE_BEHIND,
         _ => false,
     }
 }
@@ -55,6 +61,7 @@ pub fn transient(e: &ClientError) -> bool {
 #[async_trait]
 impl RpcSender for RetrySender {
     async fn send(&self, request: RpcRequest, params: serde_json::Value) -> Result<serde_json::Value> {
+        let params = self.floor.constrain(request, params);
         let mut pause = FIRST_BACKOFF;
         let mut attempt = 1;
         loop {
@@ -64,7 +71,11 @@ impl RpcSender for RetrySender {
                     pause *= 2;
                     attempt += 1;
                 }
-                other => return other,
+                Ok(result) => {
+                    self.floor.observe(request, &result);
+                    return Ok(result);
+                }
+                Err(e) => return Err(e),
             }
         }
     }
