@@ -42,10 +42,21 @@ pub struct Counters {
     pub failures: u64,
 }
 
+/// The highest slot the agent has read at, on the cluster with this genesis hash: after a
+/// restart its reads start there, so a node behind cannot show it an older chain (where a
+/// live rental might not exist yet and would be torn down).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadFloor {
+    pub genesis_hash: String,
+    pub slot: u64,
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Journal {
     pub rentals: BTreeMap<String, Entry>,
     pub counters: Counters,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_floor: Option<ReadFloor>,
     #[serde(skip)]
     path: PathBuf,
 }
@@ -88,6 +99,21 @@ impl Journal {
         self.save()
     }
 
+    /// The saved read floor, if it was saved on the cluster with `genesis_hash` (a reset
+    /// local validator starts again from slot 0 under a new genesis).
+    pub fn read_floor_on(&self, genesis_hash: &str) -> Option<u64> {
+        self.read_floor.as_ref().filter(|f| f.genesis_hash == genesis_hash).map(|f| f.slot)
+    }
+
+    /// Records `slot` as the read floor if it is higher; saves only then.
+    pub fn raise_read_floor(&mut self, genesis_hash: &str, slot: u64) -> Result<(), String> {
+        if self.read_floor_on(genesis_hash).is_some_and(|s| s >= slot) {
+            return Ok(());
+        }
+        self.read_floor = Some(ReadFloor { genesis_hash: genesis_hash.to_string(), slot });
+        self.save()
+    }
+
     /// Forgets torn-down rentals whose accounts are gone: nothing can happen to them again.
     pub fn forget(&mut self, rental: &str) -> Result<(), String> {
         self.rentals.remove(rental);
@@ -122,5 +148,19 @@ mod tests {
         assert!(!text.contains("secret"), "{text}");
         again.forget("R1").unwrap();
         assert!(Journal::load(dir.path()).unwrap().rentals.is_empty());
+    }
+
+    #[test]
+    fn the_read_floor_survives_a_restart_on_the_same_cluster_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::load(dir.path()).unwrap();
+        j.raise_read_floor("G1", 500).unwrap();
+        j.raise_read_floor("G1", 400).unwrap();
+        let again = Journal::load(dir.path()).unwrap();
+        assert_eq!(again.read_floor_on("G1"), Some(500), "saved, and never lowered");
+        assert_eq!(again.read_floor_on("G2"), None, "a reset validator starts from slot 0 again");
+        let mut reset = again;
+        reset.raise_read_floor("G2", 3).unwrap();
+        assert_eq!(Journal::load(dir.path()).unwrap().read_floor_on("G2"), Some(3));
     }
 }

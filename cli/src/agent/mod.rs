@@ -72,6 +72,8 @@ struct Agent {
     provisioning: HashSet<Pubkey>,
     started_at: i64,
     draining: bool,
+    /// The cluster's genesis hash, which the saved read floor is tied to.
+    genesis_hash: String,
 }
 
 impl Agent {
@@ -118,6 +120,10 @@ impl Agent {
         let state_dir = cfg.state_dir.clone().unwrap_or_else(|| default_state_dir(&me));
         let journal = Journal::load(&state_dir).map_err(CliError::Input)?;
         take_lock(&state_dir)?;
+        let genesis_hash = client.rpc().get_genesis_hash().await.map_err(|e| client.rpc_err(e))?.to_string();
+        if let Some(slot) = journal.read_floor_on(&genesis_hash) {
+            client.raise_read_floor(slot);
+        }
         let started_at = client.cluster_time().await?;
         Ok(Agent {
             client,
@@ -138,6 +144,7 @@ impl Agent {
             provisioning: HashSet::new(),
             started_at,
             draining: false,
+            genesis_hash,
         })
     }
 
@@ -237,6 +244,9 @@ impl Agent {
             draining: self.draining,
         });
         let by_key: HashMap<Pubkey, Rental> = rentals.into_iter().collect();
+        if let Err(e) = self.journal.raise_read_floor(&self.genesis_hash, self.client.read_floor()) {
+            self.fail(None, "journal", e);
+        }
         self.carry_out(plan, &by_key, now).await
     }
 

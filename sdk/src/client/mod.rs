@@ -2,6 +2,8 @@
 //! [`send`](self::send) (fees, confirmation, safe resends), [`reads`](self::reads) (accounts and
 //! filtered queries, never older than what the client has seen: [`read_floor`](self::read_floor)), [`history`](self::history) (receipts from transactions) and
 //! [`deploy`](self::deploy) (loader-v3 upload).
+use std::sync::Arc;
+
 use anchor_lang::prelude::Pubkey;
 use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
@@ -9,6 +11,7 @@ use solana_rpc_client_api::client_error::Error as ClientError;
 
 use crate::error::{SdkError, SdkResult};
 use crate::pda::PROGRAM_ID;
+use read_floor::ReadFloor;
 
 mod deploy;
 mod history;
@@ -30,6 +33,7 @@ pub struct EscrowClient {
     url: String,
     commitment: CommitmentConfig,
     unit_price: ComputeUnitPrice,
+    floor: Arc<ReadFloor>,
 }
 
 /// The priority fee: micro-lamports per compute unit, fixed or read from the cluster.
@@ -82,8 +86,19 @@ impl EscrowClient {
     pub fn new(url: impl Into<String>, commitment: CommitmentConfig) -> Self {
         let url = url.into();
         let config = solana_rpc_client::rpc_client::RpcClientConfig::with_commitment(commitment);
-        let rpc = RpcClient::new_sender(transport::RetrySender::new(url.clone(), commitment), config);
-        Self { rpc, url, commitment, unit_price: ComputeUnitPrice::default() }
+        let floor = Arc::new(ReadFloor::new(commitment));
+        let rpc = RpcClient::new_sender(transport::RetrySender::new(url.clone(), floor.clone()), config);
+        Self { rpc, url, commitment, unit_price: ComputeUnitPrice::default(), floor }
+    }
+
+    /// The slot every account read must have reached (see `client/read_floor.rs`).
+    pub fn read_floor(&self) -> u64 {
+        self.floor.slot()
+    }
+
+    /// Raises that slot, e.g. to one this process saw before it restarted.
+    pub fn raise_read_floor(&self, slot: u64) {
+        self.floor.raise(slot)
     }
 
     /// Sets the compute-unit price (priority fee) of every transaction this client sends.

@@ -32,6 +32,11 @@ impl ReadFloor {
         self.slot.load(Ordering::Relaxed)
     }
 
+    /// Raises the floor to `slot` (e.g. one a long-running process saw before a restart).
+    pub fn raise(&self, slot: u64) {
+        self.slot.fetch_max(slot, Ordering::Relaxed);
+    }
+
     /// `params` with `minContextSlot` set, for the account reads.
     pub fn constrain(&self, request: RpcRequest, mut params: Value) -> Value {
         let floor = self.slot();
@@ -66,7 +71,7 @@ impl ReadFloor {
             _ => None,
         };
         if let Some(slot) = seen {
-            self.slot.fetch_max(slot, Ordering::Relaxed);
+            self.raise(slot);
         }
     }
 

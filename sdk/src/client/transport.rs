@@ -5,10 +5,10 @@
 //! backoff. Retrying is safe for every request the client makes: reads
 //! are idempotent, and a repeated `sendTransaction` carries the same signed transaction
 //! (same signature), which the cluster executes at most once.
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use solana_commitment_config::CommitmentConfig;
 use solana_rpc_client::http_sender::HttpSender;
 use solana_rpc_client::rpc_sender::{RpcSender, RpcTransportStats};
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind, Result};
@@ -26,12 +26,12 @@ pub const CONNECT_ATTEMPTS: u32 = 3;
 
 pub struct RetrySender {
     inner: HttpSender,
-    floor: ReadFloor,
+    floor: Arc<ReadFloor>,
 }
 
 impl RetrySender {
-    pub fn new(url: String, commitment: CommitmentConfig) -> Self {
-        RetrySender { inner: HttpSender::new(url), floor: ReadFloor::new(commitment) }
+    pub fn new(url: String, floor: Arc<ReadFloor>) -> Self {
+        RetrySender { inner: HttpSender::new(url), floor }
     }
 }
 
