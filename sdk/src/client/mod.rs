@@ -1,7 +1,9 @@
 //! Async RPC client on top of the pure builders. One struct, its methods grouped by job:
 //! [`send`](self::send) (fees, confirmation, safe resends), [`reads`](self::reads) (accounts and
-//! filtered queries, never older than what the client has seen: [`read_floor`](self::read_floor)), [`history`](self::history) (receipts from transactions) and
-//! [`deploy`](self::deploy) (loader-v3 upload).
+//! filtered queries), [`history`](self::history) (receipts from transactions) and
+//! [`deploy`](self::deploy) (loader-v3 upload). Under them, [`transport`](self::transport)
+//! retries transient failures and [`read_floor`](self::read_floor) keeps every read at or
+//! after the newest slot the client has seen.
 use std::sync::Arc;
 
 use anchor_lang::prelude::Pubkey;

@@ -2,9 +2,9 @@
 //! wrapped to retry what busy public endpoints do transiently: refused or reset
 //! connections, timeouts, rate limits beyond the stock retries, 5xx answers, and nodes
 //! behind the slot this client has already seen ([`ReadFloor`]), with a bounded exponential
-//! backoff. Retrying is safe for every request the client makes: reads
-//! are idempotent, and a repeated `sendTransaction` carries the same signed transaction
-//! (same signature), which the cluster executes at most once.
+//! backoff. Retrying is safe for every request the client makes: reads are idempotent, and
+//! a repeated `sendTransaction` carries the same signed transaction (same signature), which
+//! the cluster executes at most once.
 use std::sync::Arc;
 use std::time::Duration;
 
