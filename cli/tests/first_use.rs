@@ -226,6 +226,10 @@ fn symbols_times_hints_and_paid_now_versus_total() {
             && top_up.contains("total:     0.86 GPUC deposited; paid through"),
         "{top_up}"
     );
+    // The dispute locks what was earned since the claim: let at least one second be billed.
+    common::wait_until("a second billed since the claim", std::time::Duration::from_secs(10), || {
+        amount(&n.json(&m.renter, &["status", &rental])["claimable"]) > 0
+    });
     let dispute = n.run(&m.renter, &["dispute", "open", &rental, "--reason", "degraded"]).success().stdout;
     assert!(
         dispute.contains("paid now:  provider 0.00 GPUC, fee 0.00 GPUC, refund ")
