@@ -37,10 +37,12 @@ impl ReadFloor {
         self.slot.fetch_max(slot, Ordering::Relaxed);
     }
 
-    /// `params` with `minContextSlot` set, for the account reads.
+    /// `params` with `minContextSlot` set, for requests that read state: account reads, and
+    /// simulations (a simulation on old state misjudges compute or fails for a missing
+    /// account).
     pub fn constrain(&self, request: RpcRequest, mut params: Value) -> Value {
         let floor = self.slot();
-        if floor == 0 || !is_account_read(request) {
+        if floor == 0 || !reads_state(request) {
             return params;
         }
         if let Some(args) = params.as_array_mut() {
@@ -60,7 +62,7 @@ impl ReadFloor {
     /// Raises the floor to what `result` shows the cluster has reached.
     pub fn observe(&self, request: RpcRequest, result: &Value) {
         let seen = match request {
-            _ if is_account_read(request) => result["context"]["slot"].as_u64(),
+            _ if reads_state(request) => result["context"]["slot"].as_u64(),
             RpcRequest::GetSignatureStatuses => result["value"]
                 .as_array()
                 .into_iter()
@@ -93,8 +95,14 @@ fn level(status: &str) -> Option<u8> {
     }
 }
 
-fn is_account_read(request: RpcRequest) -> bool {
-    matches!(request, RpcRequest::GetAccountInfo | RpcRequest::GetMultipleAccounts | RpcRequest::GetProgramAccounts)
+fn reads_state(request: RpcRequest) -> bool {
+    matches!(
+        request,
+        RpcRequest::GetAccountInfo
+            | RpcRequest::GetMultipleAccounts
+            | RpcRequest::GetProgramAccounts
+            | RpcRequest::SimulateTransaction
+    )
 }
 
 #[cfg(test)]
@@ -120,6 +128,7 @@ mod tests {
         assert_eq!(f.constrain(RpcRequest::GetProgramAccounts, asked.clone()), asked, "a caller's own floor stays");
         let send = json!(["tx", {"encoding": "base64"}]);
         assert_eq!(f.constrain(RpcRequest::SendTransaction, send.clone()), send);
+        assert_eq!(f.constrain(RpcRequest::SimulateTransaction, send)[1]["minContextSlot"], 90);
     }
 
     #[test]
