@@ -47,7 +47,7 @@ fn a_full_rental_through_the_cli() {
     assert_eq!(reading["state"], "Active");
     assert!(reading["remaining_seconds"].as_u64().unwrap() <= 360);
 
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    n.wait_billed(&m.renter, &rental);
     let claim = n.json(&m.provider, &["claim", &rental]);
     assert_eq!(claim["claims"].as_array().unwrap().len(), 1);
     let provider_after_claim = m.balance(&m.provider);
@@ -104,7 +104,7 @@ fn cancel_decline_dispute_and_admin_commands() {
 
     let r3 = m.rent("0.1");
     n.run(&m.provider, &["activate", &r3]).success();
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    n.wait_billed(&m.renter, &r3);
     let d = n.json(&m.renter, &["dispute", "open", &r3, "--reason", "2"]);
     let locked = d["dispute_locked"]["amount"].as_u64().unwrap();
     assert!(locked > 0);
@@ -140,7 +140,8 @@ fn heartbeat_agent_and_claim_all() {
     n.run(&m.provider, &["activate", &a]).success();
     n.run(&m.provider, &["activate", &b]).success();
     // A heartbeat in its rental's activation second is a no-op (it proves nothing new).
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    n.wait_billed(&m.renter, &a);
+    n.wait_billed(&m.renter, &b);
     let hb = n.json(&m.provider, &["heartbeat", "--all", "--every", "1", "--rounds", "2"]);
     assert_eq!(hb["heartbeats"], 4, "two rentals, two rounds");
     let p = n.json(&m.provider, &["provider", "show"]);
@@ -348,7 +349,7 @@ fn no_payee_can_block_the_others_through_the_cli() {
     // 1. The issuer freezes the provider's account; the renter stops and is refunded at once.
     let a = m.rent("0.1");
     n.run(&m.provider, &["activate", &a]).success();
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    n.wait_billed(&m.renter, &a);
     set_frozen(&m, &m.provider, true);
     let stop = n.json(&m.renter, &["stop", &a]);
     let held = stop["held"]["provider"]["amount"].as_u64().unwrap();
@@ -389,7 +390,7 @@ fn no_payee_can_block_the_others_through_the_cli() {
     // 3. The treasury's account is frozen: the provider's claim still pays the provider.
     let c = m.rent("0.1");
     n.run(&m.provider, &["activate", &c]).success();
-    std::thread::sleep(std::time::Duration::from_secs(2));
+    n.wait_billed(&m.renter, &c);
     set_frozen(&m, &treasury, true);
     let treasury_before = m.balance(&treasury);
     let provider_before = m.balance(&m.provider);

@@ -227,9 +227,7 @@ fn symbols_times_hints_and_paid_now_versus_total() {
         "{top_up}"
     );
     // The dispute locks what was earned since the claim: let at least one second be billed.
-    common::wait_until("a second billed since the claim", std::time::Duration::from_secs(10), || {
-        amount(&n.json(&m.renter, &["status", &rental])["claimable"]) > 0
-    });
+    n.wait_billed(&m.renter, &rental);
     let dispute = n.run(&m.renter, &["dispute", "open", &rental, "--reason", "degraded"]).success().stdout;
     assert!(
         dispute.contains("paid now:  provider 0.00 GPUC, fee 0.00 GPUC, refund ")

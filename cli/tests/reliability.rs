@@ -134,7 +134,7 @@ fn a_validator_restart_mid_rental_loses_nothing_and_the_agent_resumes() {
     m.net.v.restart();
     let s = m.net.json(&m.renter, &["status", &rental]);
     assert_eq!((s["state"].as_str(), s["deposited"]["amount"].as_u64()), (Some("Active"), Some(3_600_000)));
-    std::thread::sleep(Duration::from_secs(2));
+    m.net.wait_billed(&m.renter, &rental);
     let claimed = m.net.json(&m.provider, &["claim", &rental]);
     assert!(claimed["claims"].as_array().unwrap().len() == 1);
     let stop = m.net.json(&m.renter, &["stop", &rental]);
@@ -198,7 +198,7 @@ fn a_token_2022_stablecoin_works_end_to_end() {
     let rental = m.rent("0.1");
     n.run(&m.provider, &["activate", &rental, "--ssh", "u@10.0.0.1"]).success();
     assert_eq!(n.json(&m.renter, &["access", &rental])["ssh_command"], "ssh u@10.0.0.1");
-    std::thread::sleep(Duration::from_secs(2));
+    n.wait_billed(&m.renter, &rental);
     n.run(&m.provider, &["claim", &rental]).success();
     n.run(&m.renter, &["top-up", &rental, "0.5"]).success();
     let stop = n.json(&m.renter, &["stop", &rental]);

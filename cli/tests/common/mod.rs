@@ -40,6 +40,15 @@ impl Net {
         Self::with(TestValidator::start())
     }
 
+    /// Waits until the cluster's clock has billed `rental` a second the provider has not
+    /// claimed yet. Sleeping is not enough: a validator starved of CPU (several share two
+    /// cores in CI) can let wall time pass while its clock stands still.
+    pub fn wait_billed(&self, wallet: &Path, rental: &str) {
+        wait_until(&format!("a billed second on {rental}"), std::time::Duration::from_secs(30), || {
+            self.json(wallet, &["status", rental])["claimable"]["amount"].as_u64().is_some_and(|a| a > 0)
+        });
+    }
+
     pub fn with(v: TestValidator) -> Self {
         Net { v, home: tempfile::tempdir().unwrap() }
     }
