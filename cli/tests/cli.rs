@@ -222,20 +222,10 @@ fn a_cluster_without_the_program_is_named_and_deploy_fixes_it() {
 
     let so = gpu_escrow_tests::svm::program_so();
     let program_keypair = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../keys/gpu_escrow-localnet-keypair.json");
+    let deploy_args =
+        ["program", "deploy", "--so", so.to_str().unwrap(), "--program-keypair", program_keypair.to_str().unwrap()];
     // Not a terminal: progress comes as plain lines on stderr, the result on stdout.
-    let deploy = n
-        .run(
-            &w,
-            &[
-                "program",
-                "deploy",
-                "--so",
-                so.to_str().unwrap(),
-                "--program-keypair",
-                program_keypair.to_str().unwrap(),
-            ],
-        )
-        .success();
+    let deploy = n.run(&w, &deploy_args).success();
     assert!(deploy.stdout.contains(&format!("program {} deployed", gpu_escrow_sdk::PROGRAM_ID)), "{}", deploy.stdout);
     for step in ["buffer created; uploading in ", "all writes confirmed; deploying the buffer"] {
         assert!(deploy.stderr.contains(&format!("program deploy: {step}")), "{step}: {}", deploy.stderr);
@@ -248,19 +238,7 @@ fn a_cluster_without_the_program_is_named_and_deploy_fixes_it() {
     // The deployer is the upgrade authority, so it may initialise the config.
     n.run(&w, &["config", "init", "--arbiter", &pubkey(&w), "--treasury", &pubkey(&w)]).success();
     assert_eq!(n.json(&w, &["config", "show"])["admin"], pubkey(&w));
-    let e = n
-        .run(
-            &w,
-            &[
-                "program",
-                "deploy",
-                "--so",
-                so.to_str().unwrap(),
-                "--program-keypair",
-                program_keypair.to_str().unwrap(),
-            ],
-        )
-        .failure();
+    let e = n.run(&w, &deploy_args).failure();
     assert!(e.stderr.contains("already deployed"), "{}", e.stderr);
 }
 

@@ -315,13 +315,11 @@ async fn wait_for_activation(
 ) -> Result<gpu_escrow_sdk::accounts::Rental, CliError> {
     let deadline = Instant::now() + wait;
     loop {
-        match ctx.client.rental(rental).await {
-            Ok(r) if r.state != RentalState::Funded || Instant::now() >= deadline => return Ok(r),
-            Ok(_) => {}
-            // The open is confirmed, so a missing account means the node that answered has
-            // not caught up yet (a load-balanced endpoint answers from several nodes).
-            Err(gpu_escrow_sdk::SdkError::AccountNotFound { .. }) if Instant::now() < deadline => {}
-            Err(e) => return Err(e.into()),
+        // A node behind the confirmed open is retried by the client (its read floor), not
+        // believed, so a missing rental here is really missing.
+        let r = ctx.client.rental(rental).await?;
+        if r.state != RentalState::Funded || Instant::now() >= deadline {
+            return Ok(r);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

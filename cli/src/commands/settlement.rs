@@ -144,16 +144,7 @@ pub async fn withdraw(ctx: &Context, rental: &str, to: Option<&str>) -> Result<O
     let signer = ctx.signer()?;
     let me = super::me(&signer);
     let treasury = ctx.client.config().await?.treasury;
-    let mut owed = 0;
-    if me == r.renter {
-        owed += r.renter_owed;
-    }
-    if me == r.provider {
-        owed += r.provider_owed;
-    }
-    if me == treasury {
-        owed += r.fee_owed;
-    }
+    let owed = r.owed_to(&me, &treasury);
     if owed == 0 {
         // Not an error: a re-run after a withdrawal whose confirmation was lost lands here.
         return Ok(Output::new(

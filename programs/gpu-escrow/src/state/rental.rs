@@ -100,6 +100,22 @@ impl Rental {
         matches!(self.state, RentalState::Settled | RentalState::Cancelled)
     }
 
+    /// What is held for `who`, over every role it has in this rental (renter, provider,
+    /// and the config's current `treasury`).
+    pub fn owed_to(&self, who: &Pubkey, treasury: &Pubkey) -> u64 {
+        let mut owed = 0u64;
+        if *who == self.renter {
+            owed = owed.saturating_add(self.renter_owed);
+        }
+        if *who == self.provider {
+            owed = owed.saturating_add(self.provider_owed);
+        }
+        if who == treasury {
+            owed = owed.saturating_add(self.fee_owed);
+        }
+        owed
+    }
+
     /// Tokens in the vault that belong to a party whose account could not receive them.
     pub fn owed_total(&self) -> Option<u64> {
         self.provider_owed.checked_add(self.fee_owed)?.checked_add(self.renter_owed)

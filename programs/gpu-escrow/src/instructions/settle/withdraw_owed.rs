@@ -32,18 +32,7 @@ pub struct WithdrawOwed<'info> {
 impl WithdrawOwed<'_> {
     /// What is held for the signer, over every role it has in this rental.
     fn owed_to_payee(&self) -> u64 {
-        let (r, who) = (&self.rental, self.payee.key());
-        let mut owed = 0u64;
-        if who == r.renter {
-            owed = owed.saturating_add(r.renter_owed);
-        }
-        if who == r.provider {
-            owed = owed.saturating_add(r.provider_owed);
-        }
-        if who == self.config.treasury {
-            owed = owed.saturating_add(r.fee_owed);
-        }
-        owed
+        self.rental.owed_to(&self.payee.key(), &self.config.treasury)
     }
 
     pub fn validate(&self) -> Result<()> {
