@@ -192,22 +192,24 @@ pub fn open(
     Ok(details)
 }
 
+/// The SSH public key types a renter may publish.
+const SSH_KEY_TYPES: &[&str] = &[
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+];
+
 /// Normalises an SSH public key for publishing: the first `type base64` pair of the line,
 /// without the comment (which often names a person or machine and would be public forever).
 pub fn normalize_ssh_public_key(text: &str) -> Result<Vec<u8>, String> {
-    const TYPES: &[&str] = &[
-        "ssh-ed25519",
-        "ssh-rsa",
-        "ecdsa-sha2-nistp256",
-        "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521",
-        "sk-ssh-ed25519@openssh.com",
-        "sk-ecdsa-sha2-nistp256@openssh.com",
-    ];
     let line = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).ok_or("the file is empty")?;
     let mut parts = line.split_whitespace();
     let (kind, body) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    if !TYPES.contains(&kind) {
+    if !SSH_KEY_TYPES.contains(&kind) {
         return Err(format!(
             "`{kind}` is not an SSH public key type (expected e.g. ssh-ed25519); is this the .pub file?"
         ));
@@ -223,9 +225,52 @@ pub fn normalize_ssh_public_key(text: &str) -> Result<Vec<u8>, String> {
     Ok(key)
 }
 
+/// Checks the SSH key a rental published before a provider installs it: the renter's
+/// instruction can store any bytes, so they must be exactly one normalised `type base64` pair
+/// (no options such as `command=`, no second line, no comment), of a known type, whose
+/// decoded body names the same type. Returns the key as text.
+pub fn check_published_ssh_key(bytes: &[u8]) -> Result<String, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "the published SSH key is not UTF-8".to_string())?;
+    let normalised = normalize_ssh_public_key(text)?;
+    if normalised != bytes {
+        return Err(
+            "the published SSH key is not one normalised `type base64` line (options, comments or extra lines)".into(),
+        );
+    }
+    let (kind, body) = text.split_once(' ').expect("normalised keys have two parts");
+    use base64::Engine;
+    let blob = base64::engine::general_purpose::STANDARD.decode(body).expect("checked by normalize");
+    let named = blob
+        .get(..4)
+        .map(|n| u32::from_be_bytes(n.try_into().expect("4 bytes")) as usize)
+        .and_then(|n| blob.get(4..4 + n));
+    if named != Some(kind.as_bytes()) {
+        return Err(format!("the published SSH key's body is not a `{kind}` key"));
+    }
+    Ok(text.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn published_ssh_keys_are_installed_only_when_exactly_normalised() {
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+        assert_eq!(check_published_ssh_key(key.as_bytes()).unwrap(), key);
+        for bad in [
+            format!("command=\"sh\" {key}"),
+            format!("{key} comment"),
+            format!("{key}\n{key}"),
+            format!("{key}\n"),
+            "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl".to_string(),
+            "ssh-ed25519 !!!".to_string(),
+            String::new(),
+        ] {
+            assert!(check_published_ssh_key(bad.as_bytes()).is_err(), "{bad:?} was accepted");
+        }
+        assert!(check_published_ssh_key(&[0xff, 0xfe]).is_err());
+    }
 
     fn details() -> ConnectionDetails {
         ConnectionDetails {
