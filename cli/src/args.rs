@@ -358,10 +358,10 @@ pub enum AgentCmd {
 
 #[derive(Args)]
 pub struct AgentRunArgs {
-    /// Agent config file (TOML): rpc_url, keypair, listings, provision_command, teardown_command, [claim]
+    /// Agent config file (TOML): rpc_url, keypair, [[gpus]], [[serve]] listings with their backend and slots, [claim]
     #[arg(long, value_name = "FILE")]
     pub agent_config: Option<PathBuf>,
-    /// Command run for each new rental; prints connection details as JSON, or exits non-zero to decline
+    /// Command run for each new rental of listings without slots; prints connection details as JSON, or exits non-zero to decline
     #[arg(long, value_name = "CMD")]
     pub provision: Option<String>,
     /// Command run once for each ended rental the agent served

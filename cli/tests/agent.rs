@@ -3,89 +3,13 @@
 //! policy, tears down once per ended rental, and survives being killed and restarted.
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::agent::Agent;
 use common::{wait_until, Market};
 use serde_json::Value;
-
-/// The agent process; killed on drop if a test fails halfway.
-struct Agent {
-    child: Option<Child>,
-    log: PathBuf,
-}
-
-impl Agent {
-    fn start(m: &Market, extra: &[&str]) -> Self {
-        let dir = m.net.home.path();
-        static RUNS: AtomicUsize = AtomicUsize::new(0);
-        let log = dir.join(format!("agent-{}.log", RUNS.fetch_add(1, Ordering::SeqCst)));
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("gpu-escrow"));
-        cmd.env("HOME", dir)
-            .args(["-u", &m.net.v.rpc_url, "-k"])
-            .arg(&m.provider)
-            .args(["--output", "json", "agent", "run", "--poll", "1", "--state-dir"])
-            .arg(dir.join("agent-state"))
-            .args(extra)
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(Stdio::inherit());
-        let child = cmd.spawn().expect("start the agent");
-        let agent = Agent { child: Some(child), log };
-        agent.wait_for_line("\"action\":\"start\"", Duration::from_secs(30));
-        agent
-    }
-
-    fn lines(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    }
-
-    fn wait_for_line(&self, needle: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if std::fs::read_to_string(&self.log).unwrap_or_default().contains(needle) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        panic!(
-            "agent log has no {needle} after {timeout:?}:\n{}",
-            std::fs::read_to_string(&self.log).unwrap_or_default()
-        );
-    }
-
-    fn count(&self, action: &str) -> usize {
-        self.lines().iter().filter(|l| l["action"] == action).count()
-    }
-
-    /// SIGTERM, then the exit status: the agent drains and exits cleanly.
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let mut child = self.child.take().unwrap();
-        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-        child.wait().unwrap()
-    }
-
-    /// SIGKILL: the agent dies without any chance to clean up.
-    fn kill(mut self) {
-        let mut child = self.child.take().unwrap();
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
 
 /// A provision script that records each run and prints connection details (including the
 /// renter's SSH key, to prove it arrived), and a teardown script that records each run.
@@ -251,4 +175,132 @@ fn sla_heartbeats_keep_billing_until_the_agent_dies_and_a_restart_never_activate
     assert_eq!(agent.count("activate"), 0, "nothing to activate after the restart");
     assert_eq!(status(&other)["state"], "Active");
     assert!(agent.terminate().success());
+}
+
+/// An agent config serving `listing` from `slots` (one GPU and one port each) of declared
+/// RTX 4090s, with `backend` as the `[[serve]]` table's body.
+fn slot_config(dir: &Path, listing: &str, backend: &str, ports: &[u16], gpu_name: &str) -> String {
+    let mut toml = String::new();
+    for (i, _) in ports.iter().enumerate() {
+        toml.push_str(&format!("[[gpus]]\nuuid = \"GPU-test-{i}\"\nname = \"{gpu_name}\"\nmemory_mib = 24564\n\n"));
+    }
+    toml.push_str(&format!("[[serve]]\nlisting = \"{listing}\"\n{backend}\n"));
+    for (i, port) in ports.iter().enumerate() {
+        toml.push_str(&format!(
+            "[[serve.slots]]\ngpus = [\"GPU-test-{i}\"]\nssh_port = {port}\ncpus = 2\nmemory_gb = 8\n\n"
+        ));
+    }
+    let path = dir.join("agent.toml");
+    std::fs::write(&path, toml).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn the_agent_refuses_slots_that_disagree_with_the_listing_or_the_host() {
+    let m = Market::new(&[]);
+    let n = &m.net;
+    let dir = n.home.path();
+    let command = "backend = \"command\"\n[serve.command]\nprovision = \"true\"\nprobe = false";
+    let state = dir.join("agent-state");
+    let run = |config: &str| {
+        n.run(&m.provider, &["agent", "run", "--agent-config", config, "--state-dir", state.to_str().unwrap()])
+    };
+    // The listing's capacity is 3: two slots would sell a third rental nothing.
+    let e = run(&slot_config(dir, &m.listing, command, &[2201, 2202], "NVIDIA GeForce RTX 4090")).failure();
+    assert!(e.stderr.contains("has capacity 3 on-chain but 2 slot(s)"), "{}", e.stderr);
+    // The listing advertises RTX 4090s; the host's GPUs are something else.
+    let e = run(&slot_config(dir, &m.listing, command, &[2201, 2202, 2203], "NVIDIA A100-SXM4-40GB")).failure();
+    assert!(e.stderr.contains("advertises RTX 4090 but slot 0's GPU GPU-test-0 is a NVIDIA A100"), "{}", e.stderr);
+    // Two slots may not share a port.
+    let e = run(&slot_config(dir, &m.listing, command, &[2201, 2201, 2203], "NVIDIA GeForce RTX 4090")).failure();
+    assert!(e.stderr.contains("port 2201 is in both"), "{}", e.stderr);
+}
+
+#[test]
+fn each_rental_holds_its_own_slot_until_its_teardown_is_confirmed() {
+    let m = Market::new(&[]);
+    let n = &m.net;
+    let dir = n.home.path();
+    let provision = common::script(
+        dir,
+        "provision.sh",
+        r#"#!/bin/sh
+set -e
+echo "$GPU_ESCROW_RENTAL $GPU_ESCROW_SLOT $GPU_ESCROW_SLOT_GPUS $GPU_ESCROW_SLOT_SSH_PORT" >> "$(dirname "$0")/provisioned"
+printf '{"host":"127.0.0.1","port":%s,"note":"%s"}' "$GPU_ESCROW_SLOT_SSH_PORT" "$GPU_ESCROW_SLOT_GPUS"
+"#,
+    );
+    let teardown = common::script(
+        dir,
+        "teardown.sh",
+        "#!/bin/sh\necho \"$GPU_ESCROW_RENTAL $GPU_ESCROW_SLOT_GPUS\" >> \"$(dirname \"$0\")/torn-down\"\n",
+    );
+    let backend = format!(
+        "backend = \"command\"\n[serve.command]\nprovision = \"{}\"\nteardown = \"{}\"\nprobe = false",
+        provision.display(),
+        teardown.display()
+    );
+    let config = slot_config(dir, &m.listing, &backend, &[2201, 2202, 2203], "NVIDIA GeForce RTX 4090");
+    let agent = Agent::start(&m, &["--agent-config", &config]);
+    let renter2 = n.wallet("renter2", 5);
+    n.run(&m.admin, &["dev", "mint-to", &m.mint, &common::pubkey(&renter2), "100"]).success();
+    let rent = |w: &Path| {
+        let r = n.json(w, &["rent", &m.listing, "--hours", "0.1", "--yes", "--wait", "60"]);
+        assert_eq!(r["state"], "Active", "{r}");
+        r["rental"].as_str().unwrap().to_string()
+    };
+    let (a, b) = (rent(&m.renter), rent(&renter2));
+    let provisioned = file_lines(&dir.join("provisioned"));
+    assert_eq!(provisioned, vec![format!("{a} 0 GPU-test-0 2201"), format!("{b} 1 GPU-test-1 2202")]);
+    let access = n.json(&renter2, &["access", &b]);
+    assert_eq!((access["port"].as_u64(), access["note"].as_str()), (Some(2202), Some("GPU-test-1")));
+
+    let state = dir.join("agent-state");
+    let slots = || {
+        n.json(&m.provider, &["agent", "status", "--state-dir", state.to_str().unwrap()])["listings"][0]["slots"]
+            .clone()
+    };
+    let held: Vec<Value> = slots().as_array().unwrap().iter().map(|s| s["held_by"].clone()).collect();
+    assert_eq!(held, vec![Value::from(a.as_str()), Value::from(b.as_str()), Value::Null]);
+    let human = n.run(&m.provider, &["agent", "status", "--state-dir", state.to_str().unwrap()]).success().stdout;
+    assert!(human.contains(&format!("0  port 2201  GPUs GPU-test-0  held by {a} since")), "{human}");
+    assert!(human.contains("2  port 2203  GPUs GPU-test-2  free"), "{human}");
+
+    // A stops: its slot is freed once the teardown ran, and the next rental gets slot 0 again.
+    n.run(&m.renter, &["stop", &a]).success();
+    wait_until("the teardown of A", Duration::from_secs(30), || slots()[0]["held_by"].is_null());
+    assert_eq!(file_lines(&dir.join("torn-down")), vec![format!("{a} GPU-test-0")]);
+    let c = rent(&m.renter);
+    assert!(file_lines(&dir.join("provisioned")).contains(&format!("{c} 0 GPU-test-0 2201")));
+    assert!(agent.terminate().success());
+}
+
+#[test]
+fn a_machine_that_fails_its_access_check_is_declined_and_the_renter_refunded() {
+    let m = Market::new(&[]);
+    let n = &m.net;
+    let dir = n.home.path();
+    // A short activation window, so the agent's checks run out within the test.
+    n.run(&m.admin, &["config", "update", "--activation-timeout", "40"]).success();
+    // Nothing listens on the slot's port: the details are a promise nobody can use.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let provision = format!(r#"printf '{{"host":"127.0.0.1","port":{port}}}'"#);
+    let backend = format!("backend = \"command\"\n[serve.command]\nprovision = '''{provision}'''\nprobe = true");
+    let ports = [port, port + 1, port + 2];
+    let config = slot_config(dir, &m.listing, &backend, &ports, "NVIDIA GeForce RTX 4090");
+    let agent = Agent::start(&m, &["--agent-config", &config]);
+    let e = n.run(&m.renter, &["rent", &m.listing, "--hours", "0.1", "--yes", "--wait", "90"]).failure();
+    assert!(e.stderr.contains("declined") && e.stderr.contains("refunded in full"), "{}", e.stderr);
+    assert_eq!(m.balance(&m.renter), 100_000_000, "not a base unit billed");
+    let decline = agent.lines().into_iter().find(|l| l["action"] == "decline").expect("a decline line");
+    let reason = decline["reason"].as_str().unwrap();
+    assert!(reason.contains("did not pass its checks") && reason.contains("refused"), "{reason}");
+    let state = dir.join("agent-state");
+    wait_until("the slot to be freed", Duration::from_secs(30), || {
+        n.json(&m.provider, &["agent", "status", "--state-dir", state.to_str().unwrap()])["listings"][0]["slots"][0]
+            ["held_by"]
+            .is_null()
+    });
 }

@@ -3,6 +3,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::backend::container::ContainerConfig;
+use super::backend::kubernetes::{KubernetesConfig, NODE_PORTS};
+use super::inventory::{self, Gpu, SlotSpec};
 use crate::error::CliError;
 
 /// `agent.toml`. Every field is optional in the file; `resolve` fills the defaults.
@@ -31,6 +34,59 @@ pub struct FileConfig {
     /// --with-compute-unit-price, else none].
     pub compute_unit_price: Option<String>,
     pub claim: Option<ClaimPolicyFile>,
+    /// This host's GPUs, where `nvidia-smi` cannot report them (or to pin what it must find).
+    #[serde(default)]
+    pub gpus: Vec<Gpu>,
+    /// The listings this agent serves from slots, each with its backend.
+    #[serde(default)]
+    pub serve: Vec<Serve>,
+    /// How often a running rental's machine is checked (and always before a heartbeat).
+    pub probe_interval_secs: Option<u64>,
+}
+
+/// `[[serve]]`: one listing, the backend that makes its machines, and its slots (as many as
+/// the listing's on-chain capacity).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Serve {
+    pub listing: String,
+    pub backend: BackendKind,
+    /// The address renters connect to (this host's or the cluster's public name or IP).
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub container: Option<ContainerConfig>,
+    #[serde(default)]
+    pub kubernetes: Option<KubernetesConfig>,
+    #[serde(default)]
+    pub command: Option<CommandConfig>,
+    pub slots: Vec<SlotSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    Container,
+    Kubernetes,
+    Command,
+}
+
+/// `[serve.command]`: the provider's own tooling, now given the slot too.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandConfig {
+    pub provision: String,
+    #[serde(default)]
+    pub teardown: Option<String>,
+    /// Check TCP and the host key before activating [default: true].
+    #[serde(default = "yes")]
+    pub probe: bool,
+    #[serde(default)]
+    pub probe_host: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -57,7 +113,8 @@ pub struct AgentConfig {
     pub keypair: Option<PathBuf>,
     /// None = every listing of the provider.
     pub listings: Option<Vec<String>>,
-    pub provision_command: String,
+    /// The flag-configured command for listings without slots (None when `serve` is used).
+    pub provision_command: Option<String>,
     pub teardown_command: Option<String>,
     pub provision_timeout_secs: u64,
     pub teardown_timeout_secs: u64,
@@ -67,6 +124,9 @@ pub struct AgentConfig {
     /// Decimal token amount; converted per mint.
     pub claim_min_amount: Option<String>,
     pub compute_unit_price: Option<String>,
+    pub gpus: Vec<Gpu>,
+    pub serve: Vec<Serve>,
+    pub probe_interval_secs: u64,
 }
 
 /// Command-line values that override the file.
@@ -111,11 +171,20 @@ pub fn resolve(file_path: Option<&Path>, f: FileConfig, o: Overrides) -> Result<
             Some(Listings::Some(v)) => Some(v),
         }
     };
-    let provision_command = o.provision_command.or(f.provision_command).ok_or_else(|| {
-        CliError::Input(
-            "the agent needs a provision command (--provision CMD or provision_command in the config)".into(),
-        )
-    })?;
+    let provision_command = o.provision_command.or(f.provision_command);
+    check_serve(&f.serve)?;
+    if f.serve.is_empty() && provision_command.is_none() {
+        return Err(CliError::Input(
+            "the agent needs [[serve]] listings in its config (or --provision CMD for listings without slots)".into(),
+        ));
+    }
+    if !f.serve.is_empty() && (provision_command.is_some() || listings.is_some()) {
+        return Err(CliError::Input(
+            "with [[serve]] the agent serves exactly those listings: drop provision_command/--provision and \
+             listings/--listing (a command goes in [serve.command])"
+                .into(),
+        ));
+    }
     let claim = f.claim.unwrap_or_default();
     let poll = o.poll_interval_secs.or(f.poll_interval_secs).unwrap_or(5);
     if poll == 0 {
@@ -135,7 +204,44 @@ pub fn resolve(file_path: Option<&Path>, f: FileConfig, o: Overrides) -> Result<
         claim_every_secs: o.claim_every_minutes.or(claim.every_minutes).map(|m| m * 60),
         claim_min_amount: o.claim_min_amount.or(claim.min_amount),
         compute_unit_price: f.compute_unit_price,
+        gpus: f.gpus,
+        serve: f.serve,
+        probe_interval_secs: f.probe_interval_secs.unwrap_or(30).max(1),
     })
+}
+
+/// Each `[[serve]]` names its backend's table and a public host where it needs one, and
+/// the slots of all of them together never share a GPU or port.
+fn check_serve(serve: &[Serve]) -> Result<(), CliError> {
+    let bad = |s: &Serve, why: String| CliError::Input(format!("agent config: [[serve]] listing {}: {why}", s.listing));
+    for s in serve {
+        if serve.iter().filter(|o| o.listing == s.listing).count() > 1 {
+            return Err(bad(s, "served twice".into()));
+        }
+        let tables = [s.container.is_some(), s.kubernetes.is_some(), s.command.is_some()];
+        let wanted = match s.backend {
+            BackendKind::Container => 0,
+            BackendKind::Kubernetes => 1,
+            BackendKind::Command => 2,
+        };
+        let name = ["container", "kubernetes", "command"][wanted];
+        if !tables[wanted] {
+            return Err(bad(s, format!("backend \"{name}\" needs a [serve.{name}] table")));
+        }
+        if tables.iter().filter(|t| **t).count() > 1 {
+            return Err(bad(s, format!("only the [serve.{name}] table belongs to backend \"{name}\"")));
+        }
+        if s.backend != BackendKind::Command && s.host.as_deref().is_none_or(str::is_empty) {
+            return Err(bad(s, "host = \"<address renters connect to>\" is required".into()));
+        }
+        if s.backend == BackendKind::Kubernetes {
+            if let Some(p) = s.slots.iter().flat_map(SlotSpec::ports).find(|p| !NODE_PORTS.contains(p)) {
+                return Err(bad(s, format!("port {p} is outside Kubernetes' node port range 30000-32767")));
+            }
+        }
+    }
+    inventory::check_slots(serve.iter().map(|s| (s.listing.as_str(), s.slots.as_slice())))
+        .map_err(|e| CliError::Input(format!("agent config: {e}")))
 }
 
 /// The PubSub URL for an RPC URL, as the Solana CLI derives it: ws(s), port + 1.
@@ -176,21 +282,54 @@ mod tests {
         .unwrap();
         let o = Overrides { provision_command: Some("other".into()), ..Default::default() };
         let c = resolve(Some(Path::new("/etc/gpu/agent.toml")), f, o).unwrap();
-        assert_eq!(c.provision_command, "other");
+        assert_eq!(c.provision_command.as_deref(), Some("other"));
         assert_eq!(c.keypair.unwrap(), PathBuf::from("/etc/gpu/provider.json"));
         assert_eq!((c.listings, c.claim_every_secs, c.claim_min_amount.as_deref()), (None, Some(1_800), Some("1.50")));
         let bad: Result<FileConfig, _> = toml::from_str("provison_command = \"typo\"");
         assert!(bad.unwrap_err().to_string().contains("unknown field"));
-        assert!(resolve(None, FileConfig::default(), Overrides::default()).is_err(), "a provision command is required");
+        assert!(resolve(None, FileConfig::default(), Overrides::default()).is_err(), "something to serve is required");
     }
 
     #[test]
-    fn the_example_config_in_the_repository_is_valid() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent/agent.toml");
-        let f: FileConfig = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let c = resolve(Some(&path), f, Overrides::default()).unwrap();
-        assert!(c.provision_command.ends_with("provision.sh") && c.teardown_command.is_some());
-        assert_eq!((c.claim_every_secs, c.claim_min_amount.as_deref()), (Some(1_800), Some("5.00")));
+    fn the_example_configs_per_backend_are_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/agent");
+        for (file, kind) in [
+            ("agent.toml", BackendKind::Container),
+            ("agent-kubernetes.toml", BackendKind::Kubernetes),
+            ("agent-command.toml", BackendKind::Command),
+        ] {
+            let path = dir.join(file);
+            let f: FileConfig =
+                toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let c = resolve(Some(&path), f, Overrides::default()).unwrap_or_else(|e| panic!("{file}: {e}"));
+            assert_eq!(c.serve[0].backend, kind, "{file}");
+            assert!(!c.serve[0].slots.is_empty(), "{file}");
+        }
+    }
+
+    #[test]
+    fn serve_entries_are_checked_before_anything_runs() {
+        let parse = |extra: &str| -> Result<AgentConfig, CliError> {
+            let text = format!("[[serve]]\nlisting = \"L1\"\nbackend = \"container\"\nhost = \"203.0.113.7\"\n{extra}");
+            let f: FileConfig = toml::from_str(&text).map_err(|e| CliError::Input(e.to_string()))?;
+            resolve(None, f, Overrides::default())
+        };
+        let container = "[serve.container]\nruntime = \"podman\"\nimage = \"i\"\n";
+        let slot = |gpu: &str, port: u16| {
+            format!("[[serve.slots]]\ngpus = [\"{gpu}\"]\nssh_port = {port}\ncpus = 2\nmemory_gb = 8\n")
+        };
+        assert!(parse(&format!("{container}{}{}", slot("GPU-a", 2201), slot("GPU-b", 2202))).is_ok());
+        let e = parse(&format!("{container}{}{}", slot("GPU-a", 2201), slot("GPU-a", 2202))).unwrap_err();
+        assert!(e.to_string().contains("GPU GPU-a is in both"), "{e}");
+        let e = parse(&slot("GPU-a", 2201)).unwrap_err();
+        assert!(e.to_string().contains("needs a [serve.container] table"), "{e}");
+        let o = Overrides { provision_command: Some("x".into()), ..Default::default() };
+        let f: FileConfig = toml::from_str(&format!(
+            "[[serve]]\nlisting = \"L1\"\nbackend = \"container\"\nhost = \"h\"\n{container}{}",
+            slot("GPU-a", 2201)
+        ))
+        .unwrap();
+        assert!(resolve(None, f, o).unwrap_err().to_string().contains("exactly those listings"));
     }
 
     #[test]

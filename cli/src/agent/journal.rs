@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use gpu_escrow_sdk::access::ConnectionDetails;
 use serde::{Deserialize, Serialize};
 
+use super::inventory::allocator::HeldSlot;
+use super::probe::Target;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
@@ -21,13 +24,31 @@ pub enum Phase {
     TornDown,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub phase: Phase,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<ConnectionDetails>,
     pub renter: String,
     pub listing: String,
+    /// The slot this rental holds, assigned before anything was provisioned and released
+    /// only once its teardown is confirmed (phase TornDown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<HeldSlot>,
+    /// Where the agent checks the rental's machine (kept for its whole life).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<Target>,
+}
+
+impl Entry {
+    pub fn new(phase: Phase, renter: String, listing: String) -> Self {
+        Entry { phase, details: None, renter, listing, slot: None, probe: None }
+    }
+
+    /// Whether this rental still holds what it was given (its slot, its machine).
+    pub fn is_live(&self) -> bool {
+        self.phase != Phase::TornDown
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +59,9 @@ pub struct Counters {
     pub heartbeats: u64,
     pub claims: u64,
     pub finalizes: u64,
+    /// Rentals the agent stopped because their machine stayed broken.
+    #[serde(default)]
+    pub stops: u64,
     pub teardowns: u64,
     pub failures: u64,
 }
@@ -63,7 +87,7 @@ pub struct Journal {
 
 impl Journal {
     pub fn load(dir: &Path) -> Result<Self, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create state dir {}: {e}", dir.display()))?;
+        create_private_dir(dir)?;
         let path = dir.join("journal.json");
         let mut j: Journal = match std::fs::read_to_string(&path) {
             Ok(text) => {
@@ -121,9 +145,33 @@ impl Journal {
     }
 }
 
+/// Creates `dir` (and its parents) readable by the agent's user only, and tightens it if it
+/// exists: the state holds connection secrets and per-rental host keys.
+pub fn create_private_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot create state dir {}: {e}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| format!("cannot restrict state dir {}: {e}", dir.display()))
+}
+
+/// Replaces `path` with `bytes` in one step (temp file, fsync, rename), readable by the
+/// agent's user only, so a crash leaves the old or the new content and never a mix.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("cannot replace {}: {e}", path.display()))
 }
 
@@ -137,7 +185,7 @@ mod tests {
         let mut j = Journal::load(dir.path()).unwrap();
         let details =
             ConnectionDetails { host: Some("h".into()), password: Some("secret".into()), ..Default::default() };
-        let e = Entry { phase: Phase::Provisioned, details: Some(details), renter: "r".into(), listing: "l".into() };
+        let e = Entry { details: Some(details), ..Entry::new(Phase::Provisioned, "r".into(), "l".into()) };
         j.set("R1", e.clone()).unwrap();
         j.counters.activations = 3;
         j.save().unwrap();
@@ -148,6 +196,23 @@ mod tests {
         assert!(!text.contains("secret"), "{text}");
         again.forget("R1").unwrap();
         assert!(Journal::load(dir.path()).unwrap().rentals.is_empty());
+    }
+
+    #[test]
+    fn the_state_dir_and_journal_are_private_to_the_agents_user() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("state");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let j = Journal::load(&dir).unwrap();
+        j.save().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700, "an existing world-readable dir is tightened");
+        assert_eq!(mode(&dir.join("journal.json")), 0o600);
+        let fresh = root.path().join("a/b");
+        Journal::load(&fresh).unwrap();
+        assert_eq!(mode(&fresh), 0o700);
     }
 
     #[test]

@@ -1,20 +1,30 @@
 //! `gpu-escrow agent`: the provider's side of every rental, unattended.
 //!
 //! One process per provider wallet. It notices new Funded rentals on the served listings
-//! (WebSocket subscription, polling as the fallback), runs the provider's provision command,
-//! seals the connection details to the renter and activates (or declines, refunding the
-//! renter at once); keeps SLA rentals alive with batched heartbeats; claims by policy;
-//! finalizes its own expired rentals; and runs the teardown command once per ended rental.
+//! (WebSocket subscription, polling as the fallback), gives each a slot of its listing
+//! ([`inventory`]), has the listing's backend make the machine ([`backend`]: a container, a
+//! Kubernetes namespace or the provider's command), checks it ([`probe`]), seals the
+//! connection details to the renter and activates ([`lifecycle`]), or declines, refunding
+//! the renter at once. It keeps SLA rentals alive with batched heartbeats while their
+//! machines pass their probes ([`health`]); claims by policy; finalizes its own expired
+//! rentals; and tears down each ended rental once, freeing its slot.
 //!
 //! All money decisions come from the chain on every tick ([`schedule`]); the journal only
-//! remembers local side effects (provisioned, torn down), so a restart never activates or
-//! tears down twice and never leaves a funded rental unanswered. SIGTERM/SIGINT drain:
-//! no new provisioning, in-flight commands finish and are answered, then it exits.
+//! remembers local side effects (slots held, provisioned, torn down), so a restart never
+//! activates or tears down twice, never hands a held slot to another rental, and never
+//! leaves a funded rental unanswered. SIGTERM/SIGINT drain: no new provisioning, in-flight
+//! work finishes and is answered, then it exits.
+mod backend;
 mod config;
+mod health;
+mod inventory;
 mod journal;
+mod lifecycle;
 mod log;
+mod probe;
 mod provision;
 mod schedule;
+mod serve;
 mod watch;
 
 use std::collections::{HashMap, HashSet};
@@ -23,8 +33,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use gpu_escrow_sdk::access::{self, ConnectionDetails};
-use gpu_escrow_sdk::accounts::{fixed_str, Rental, RentalState};
+use gpu_escrow_sdk::accounts::{Rental, RentalState};
 use gpu_escrow_sdk::client::{EscrowClient, Party};
 use gpu_escrow_sdk::ix::{self, RentalKeys};
 use gpu_escrow_sdk::{batch, Instruction, Keypair, Pubkey, Signer};
@@ -35,6 +44,7 @@ use crate::args::{AgentCmd, AgentRunArgs};
 use crate::context::{read_keypair, resolve_url, Context};
 use crate::error::CliError;
 use crate::output::{Format, Output};
+use backend::Provisioned;
 use journal::{Counters, Entry, Journal, Phase};
 use log::Log;
 use schedule::{ClaimPolicy, Inputs, Plan};
@@ -58,7 +68,8 @@ struct Agent {
     signer: Keypair,
     me: Pubkey,
     cfg: config::AgentConfig,
-    served: Option<HashSet<Pubkey>>,
+    serving: serve::Serving,
+    health: health::HealthBook,
     journal: Journal,
     log: Arc<Log>,
     state_dir: PathBuf,
@@ -68,7 +79,7 @@ struct Agent {
     token_programs: HashMap<Pubkey, Pubkey>,
     policy: ClaimPolicy,
     last_claim: HashMap<Pubkey, i64>,
-    tasks: JoinSet<(Pubkey, Result<ConnectionDetails, String>)>,
+    tasks: JoinSet<(Pubkey, Result<Provisioned, String>)>,
     provisioning: HashSet<Pubkey>,
     started_at: i64,
     draining: bool,
@@ -111,18 +122,16 @@ impl Agent {
                 ctx.hint("provider register")
             )));
         }
-        let served = match &cfg.listings {
-            None => None,
-            Some(list) => Some(
-                list.iter().map(|l| crate::context::parse_pubkey(l, "listing")).collect::<Result<HashSet<_>, _>>()?,
-            ),
-        };
+        let serving = serve::Serving::build(&cfg, &client, &me).await?;
         let state_dir = cfg.state_dir.clone().unwrap_or_else(|| default_state_dir(&me));
         let journal = Journal::load(&state_dir).map_err(CliError::Input)?;
         take_lock(&state_dir)?;
         let genesis_hash = client.rpc().get_genesis_hash().await.map_err(|e| client.rpc_err(e))?.to_string();
-        if let Some(slot) = journal.read_floor_on(&genesis_hash) {
-            client.raise_read_floor(slot);
+        if let Some(saved) = journal.read_floor_on(&genesis_hash) {
+            // Bounded by the cluster's slot now: a floor saved from one bad answer (a slot
+            // the cluster never reached) would otherwise refuse every read for ever.
+            let current = client.rpc().get_slot().await.map_err(|e| client.rpc_err(e))?;
+            client.raise_read_floor(saved.min(current));
         }
         let started_at = client.cluster_time().await?;
         Ok(Agent {
@@ -130,7 +139,8 @@ impl Agent {
             signer,
             me,
             cfg,
-            served,
+            serving,
+            health: health::HealthBook::default(),
             journal,
             log: Arc::new(Log { json: ctx.format == Format::Json }),
             state_dir,
@@ -166,6 +176,7 @@ impl Agent {
             json!({ "provider": self.me.to_string(), "rpc_url": self.rpc_url, "state_dir": self.state_dir.display().to_string() }),
         );
         loop {
+            self.reconcile().await;
             let next_due = match self.tick().await {
                 Ok(due) => due,
                 Err(e) => {
@@ -226,9 +237,7 @@ impl Agent {
     async fn tick(&mut self) -> Result<Option<i64>, gpu_escrow_sdk::SdkError> {
         let now = self.client.cluster_time().await?;
         let mut rentals = self.client.rentals_of(Party::Provider, &self.me).await?;
-        if let Some(served) = &self.served {
-            rentals.retain(|(_, r)| served.contains(&r.listing));
-        }
+        rentals.retain(|(_, r)| self.serving.get(&r.listing).is_some());
         for (_, r) in &rentals {
             self.token_program(&r.mint).await?;
         }
@@ -258,12 +267,7 @@ impl Agent {
     ) -> Result<Option<i64>, gpu_escrow_sdk::SdkError> {
         for k in &plan.adopt {
             let r = &rentals[k];
-            let entry = Entry {
-                phase: Phase::Serving,
-                details: None,
-                renter: r.renter.to_string(),
-                listing: r.listing.to_string(),
-            };
+            let entry = Entry::new(Phase::Serving, r.renter.to_string(), r.listing.to_string());
             if let Err(e) = self.journal.set(&k.to_string(), entry) {
                 self.fail(Some(k), "journal", e);
             }
@@ -273,13 +277,15 @@ impl Agent {
             self.decline(k, &rentals[k], "too close to the activation deadline to provision").await;
         }
         for (k, details) in plan.activate {
-            self.activate(&k, &rentals[&k], details).await;
+            self.activate_after_restart(&k, &rentals[&k], details).await;
         }
         for k in &plan.provision {
             self.start_provision(k, &rentals[k], now).await;
         }
-        let heartbeats: Vec<Vec<Instruction>> =
-            plan.heartbeat.iter().map(|k| vec![ix::heartbeat(&self.me, k)]).collect();
+        let running: Vec<(Pubkey, &Rental)> =
+            rentals.iter().filter(|(_, r)| r.state == RentalState::Active).map(|(k, r)| (*k, r)).collect();
+        let allowed = self.check_health(&running, plan.heartbeat.clone(), now).await;
+        let heartbeats: Vec<Vec<Instruction>> = allowed.iter().map(|k| vec![ix::heartbeat(&self.me, k)]).collect();
         let n = self.send_batches("heartbeat", heartbeats).await;
         self.journal.counters.heartbeats += n;
 
@@ -375,163 +381,31 @@ impl Agent {
         done
     }
 
-    async fn start_provision(&mut self, rental: &Pubkey, r: &Rental, now: i64) {
-        let window = r.activation_deadline() - now - schedule::MIN_PROVISION_WINDOW_SECS / 2;
-        let timeout = Duration::from_secs(self.cfg.provision_timeout_secs.min(window.max(1) as u64));
-        let env = match self.provision_env(rental, r, now).await {
-            Ok(env) => env,
-            Err(e) => return self.fail(Some(rental), "provision", e),
-        };
-        let entry = Entry {
-            phase: Phase::Provisioning,
-            details: None,
-            renter: r.renter.to_string(),
-            listing: r.listing.to_string(),
-        };
-        // Recorded before the command starts, so a crash mid-provision is known at restart.
-        if let Err(e) = self.journal.set(&rental.to_string(), entry) {
-            return self.fail(Some(rental), "provision", e);
-        }
-        self.provisioning.insert(*rental);
-        self.log.action(
-            "provision",
-            Some(&rental.to_string()),
-            json!({ "renter": r.renter.to_string(), "timeout_secs": timeout.as_secs() }),
-        );
-        let (command, key) = (self.cfg.provision_command.clone(), *rental);
-        self.tasks.spawn(async move { (key, provision::provision(&command, &env, timeout).await) });
-    }
-
-    /// The rental, described for the provision command.
-    async fn provision_env(&self, rental: &Pubkey, r: &Rental, now: i64) -> Result<Vec<(String, String)>, String> {
-        let l = self.client.listing(&r.listing).await.map_err(|e| e.to_string())?;
-        let ssh_key = match self.client.access(&self.keys(rental, r)).await {
-            Ok(a) => String::from_utf8_lossy(&a.ssh_key).into_owned(),
-            Err(_) => String::new(),
-        };
-        let paid = gpu_escrow_sdk::quote::seconds_for_deposit(r.deposited, r.price_per_hour).unwrap_or(0);
-        let vars = [
-            ("RENTAL", rental.to_string()),
-            ("RENTER", r.renter.to_string()),
-            ("LISTING", r.listing.to_string()),
-            ("PROVIDER", r.provider.to_string()),
-            ("GPU_MODEL", fixed_str(&l.gpu_model)),
-            ("GPU_COUNT", l.gpu_count.to_string()),
-            ("VRAM_GB", l.vram_gb.to_string()),
-            ("CPU_CORES", l.cpu_cores.to_string()),
-            ("RAM_GB", l.ram_gb.to_string()),
-            ("DISK_GB", l.disk_gb.to_string()),
-            ("REGION", fixed_str(&l.region)),
-            ("PAID_SECONDS", paid.to_string()),
-            ("PAID_UNTIL", (now + paid as i64).to_string()),
-            ("ACTIVATION_DEADLINE", r.activation_deadline().to_string()),
-            ("HEARTBEAT_INTERVAL", r.heartbeat_interval_secs.to_string()),
-            ("SSH_KEY", ssh_key),
-        ];
-        Ok(vars.into_iter().map(|(k, v)| (format!("GPU_ESCROW_{k}"), v)).collect())
-    }
-
-    async fn on_provisioned(&mut self, rental: Pubkey, result: Result<ConnectionDetails, String>) {
-        self.provisioning.remove(&rental);
-        let name = rental.to_string();
-        let r = match self.client.rental(&rental).await {
-            Ok(r) => r,
-            Err(e) => return self.fail(Some(&rental), "provision", format!("rental vanished after provisioning: {e}")),
-        };
-        match result {
-            Ok(details) => {
-                if let Some(e) = self.journal.rentals.get_mut(&name) {
-                    e.phase = Phase::Provisioned;
-                    e.details = Some(details.clone());
-                }
-                self.save();
-                if r.state == RentalState::Funded {
-                    self.activate(&rental, &r, details).await;
-                }
-            }
-            Err(why) => {
-                self.fail(Some(&rental), "provision", why);
-                if r.state == RentalState::Funded {
-                    self.decline(&rental, &r, "the provision command failed").await;
-                }
-            }
-        }
-    }
-
-    async fn activate(&mut self, rental: &Pubkey, r: &Rental, details: ConnectionDetails) {
-        let keys = self.keys(rental, r);
-        let recipient = match self.client.access(&keys).await {
-            Ok(a) => a.recipient,
-            Err(e) => return self.fail(Some(rental), "activate", e.to_string()),
-        };
-        let sealed = match access::seal(&details, rental, &recipient, &self.signer) {
-            Ok(s) => s,
-            Err(e) => {
-                self.fail(Some(rental), "activate", e.to_string());
-                return self.decline(rental, r, "the connection details do not fit on-chain").await;
-            }
-        };
-        match self
-            .client
-            .send(&[ix::activate_rental(&self.me, rental, &keys.access(), sealed)], &self.signer, &[])
-            .await
-        {
-            Ok(sig) => {
-                self.journal.counters.activations += 1;
-                self.journal.counters.rentals_served += 1;
-                let _ = self.journal.set_phase(&rental.to_string(), Phase::Serving);
-                self.log.action("activate", Some(&rental.to_string()), json!({ "signature": sig.to_string() }));
-            }
-            // A program rejection is final (deadline passed, renter cancelled): the rental
-            // ends and the teardown cleans up. Anything else is retried on the next tick.
-            Err(e) => {
-                let final_ = e.program_error_name().is_some();
-                self.fail(Some(rental), "activate", e.to_string());
-                if final_ {
-                    self.decline(rental, r, "activation was refused").await;
-                }
-            }
-        }
-    }
-
-    async fn decline(&mut self, rental: &Pubkey, r: &Rental, why: &str) {
-        let keys = self.keys(rental, r);
-        match self.client.send(&[ix::decline_rental(&keys)], &self.signer, &[]).await {
-            Ok(sig) => {
-                self.journal.counters.declines += 1;
-                self.log.action(
-                    "decline",
-                    Some(&rental.to_string()),
-                    json!({ "reason": why, "signature": sig.to_string() }),
-                );
-            }
-            Err(e) => self.fail(Some(rental), "decline", e.to_string()),
-        }
-        self.save();
-    }
-
-    async fn teardown(&mut self, rental: &str, reason: &str) {
-        let Some(entry) = self.journal.rentals.get(rental).cloned() else { return };
-        if let Some(command) = self.cfg.teardown_command.clone() {
-            let env = vec![
-                ("GPU_ESCROW_RENTAL".to_string(), rental.to_string()),
-                ("GPU_ESCROW_RENTER".to_string(), entry.renter.clone()),
-                ("GPU_ESCROW_LISTING".to_string(), entry.listing.clone()),
-                ("GPU_ESCROW_END_REASON".to_string(), reason.to_string()),
-            ];
-            let timeout = Duration::from_secs(self.cfg.teardown_timeout_secs);
-            if let Err(e) = provision::teardown(&command, &env, timeout).await {
-                let key = rental.parse().ok();
-                return self.fail(key.as_ref(), "teardown", e);
-            }
-        }
-        self.journal.counters.teardowns += 1;
-        let _ = self.journal.set_phase(rental, Phase::TornDown);
-        self.log.action("teardown", Some(rental), json!({ "reason": reason }));
-    }
-
     fn write_status(&self) {
         let count = |p: Phase| self.journal.rentals.values().filter(|e| e.phase == p).count();
+        let slots: Vec<serde_json::Value> = self
+            .serving
+            .slotted()
+            .into_iter()
+            .map(|(listing, specs)| {
+                let holders = inventory::allocator::holders(&self.journal, &listing.to_string());
+                let rows: Vec<serde_json::Value> = specs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, spec)| {
+                        let held = holders.iter().find(|(index, _, _)| *index == i);
+                        json!({
+                            "slot": i,
+                            "gpus": spec.gpus,
+                            "ssh_port": spec.ssh_port,
+                            "held_by": held.map(|(_, r, _)| r.to_string()),
+                            "since": held.map(|(_, _, h)| crate::output::iso(h.since)),
+                        })
+                    })
+                    .collect();
+                json!({ "listing": listing.to_string(), "slots": rows })
+            })
+            .collect();
         let status = json!({
             "provider": self.me.to_string(),
             "pid": std::process::id(),
@@ -543,6 +417,7 @@ impl Agent {
             "draining": self.draining,
             "provisioning": self.provisioning.len(),
             "serving": count(Phase::Serving),
+            "listings": slots,
             "counters": &self.journal.counters,
         });
         let path = self.state_dir.join("status.json");
@@ -594,8 +469,8 @@ async fn status(ctx: &Context, state_dir: Option<PathBuf>) -> Result<Output, Cli
         && Path::new("/proc").join(pid.to_string()).exists();
     s["running"] = json!(running);
     let c: Counters = serde_json::from_value(s["counters"].clone()).unwrap_or_default();
-    let human = format!(
-        "agent for provider {}: {} (pid {pid}), {}\nupdated:  {}\nserving:  {} rental(s), provisioning {}\nin total: {} served, {} activations, {} declines, {} heartbeats, {} claims, {} finalizes, {} teardowns, {} failures",
+    let mut human = format!(
+        "agent for provider {}: {} (pid {pid}), {}\nupdated:  {}\nserving:  {} rental(s), provisioning {}\nin total: {} served, {} activations, {} declines, {} heartbeats, {} claims, {} finalizes, {} stops, {} teardowns, {} failures",
         s["provider"].as_str().unwrap_or("?"),
         if running { "running" } else { "not running" },
         s["subscription"].as_str().unwrap_or("?"),
@@ -608,8 +483,25 @@ async fn status(ctx: &Context, state_dir: Option<PathBuf>) -> Result<Output, Cli
         c.heartbeats,
         c.claims,
         c.finalizes,
+        c.stops,
         c.teardowns,
         c.failures,
     );
+    for l in s["listings"].as_array().into_iter().flatten() {
+        human.push_str(&format!("\nslots of listing {}:", l["listing"].as_str().unwrap_or("?")));
+        for slot in l["slots"].as_array().into_iter().flatten() {
+            let gpus: Vec<&str> = slot["gpus"].as_array().into_iter().flatten().filter_map(|g| g.as_str()).collect();
+            let what = match slot["held_by"].as_str() {
+                Some(r) => format!("held by {r} since {}", slot["since"].as_str().unwrap_or("?")),
+                None => "free".into(),
+            };
+            human.push_str(&format!(
+                "\n  {}  port {}  GPUs {}  {what}",
+                slot["slot"],
+                slot["ssh_port"],
+                if gpus.is_empty() { "none".to_string() } else { gpus.join(",") }
+            ));
+        }
+    }
     Ok(Output::new(s, human))
 }

@@ -245,7 +245,7 @@ mod tests {
             self.rentals[i].0
         }
         fn journal(&mut self, i: usize, phase: Phase, details: Option<ConnectionDetails>) {
-            let e = Entry { phase, details, renter: String::new(), listing: String::new() };
+            let e = Entry { details, ..Entry::new(phase, String::new(), String::new()) };
             self.journal.rentals.insert(self.key(i).to_string(), e);
         }
     }
@@ -312,10 +312,7 @@ mod tests {
         assert!(w.plan(T + 11).teardown.is_empty(), "once");
         // Gone from the chain: forgotten; a provisioned rental that was closed is torn down.
         let gone = Pubkey::new_unique().to_string();
-        w.journal.rentals.insert(
-            gone.clone(),
-            Entry { phase: Phase::Serving, details: None, renter: String::new(), listing: String::new() },
-        );
+        w.journal.rentals.insert(gone.clone(), Entry::new(Phase::Serving, String::new(), String::new()));
         w.rentals.remove(0);
         let p = w.plan(T + 12);
         assert!(p.teardown.contains(&(gone, "closed")));

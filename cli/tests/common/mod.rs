@@ -1,6 +1,8 @@
 //! The CLI test harness: the built `gpu-escrow` binary run as a separate process against a
 //! real local validator, with wallets in a temporary HOME and a ready market.
 #![allow(dead_code)] // each test crate uses its own part of the harness
+pub mod agent;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -235,6 +237,15 @@ impl Market {
             .unwrap()
             .to_string()
     }
+}
+
+/// Writes an executable script `name` with `body` into `dir`.
+pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
 }
 
 /// Polls `f` every 250 ms until it holds; panics naming `what` after `timeout`.
