@@ -100,7 +100,7 @@ impl Login {
                 "-o",
                 "BatchMode=yes",
                 "-o",
-                "ConnectTimeout=5",
+                "ConnectTimeout=30",
                 "root@127.0.0.1",
                 command,
             ])
