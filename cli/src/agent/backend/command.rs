@@ -3,7 +3,7 @@
 //! when the listing is served from slots, the slot (`GPU_ESCROW_SLOT_*`) in its environment.
 use std::time::Duration;
 
-use gpu_escrow_sdk::access::{check_published_ssh_key, ConnectionDetails};
+use gpu_escrow_sdk::access::ConnectionDetails;
 
 use super::{Provisioned, Request};
 use crate::agent::inventory::allocator::HeldSlot;
@@ -50,21 +50,12 @@ impl CommandBackend {
     }
 }
 
-/// The command's output, checked like every backend's: names without spaces or control
-/// characters, a host key that is a real key line, and the slot's port when a slot is held
-/// (a command that answers with another port would hand out what another rental holds).
+/// The command's output, checked like every backend's: the details' own rules (names, not
+/// options; a real host key line; no control characters: `ConnectionDetails::validate`), and
+/// the slot's port when a slot is held (a command that answers with another port would hand
+/// out what another rental holds).
 pub fn validate(d: &ConnectionDetails, slot: Option<&HeldSlot>) -> Result<(), String> {
     d.validate().map_err(|e| e.to_string())?;
-    for (name, v) in [("host", &d.host), ("user", &d.user)] {
-        if let Some(v) = v {
-            if v.is_empty() || v.len() > 255 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(format!("the connection details' {name} {v:?} is not a plain name"));
-            }
-        }
-    }
-    if let Some(k) = &d.host_key {
-        check_published_ssh_key(k.as_bytes()).map_err(|e| format!("the connection details' host key: {e}"))?;
-    }
     if let (Some(s), Some(_)) = (slot, &d.host) {
         let port = d.port.unwrap_or(22);
         if port != s.spec.ssh_port {
@@ -106,7 +97,7 @@ mod tests {
         let spaced = ConnectionDetails { user: Some("root -oProxyCommand=x".into()), ..details(2201) };
         assert!(validate(&spaced, Some(&held())).unwrap_err().contains("user"));
         let bad_key = ConnectionDetails { host_key: Some(format!("{KEY} comment")), ..details(2201) };
-        assert!(validate(&bad_key, Some(&held())).unwrap_err().contains("host key"));
+        assert!(validate(&bad_key, Some(&held())).unwrap_err().contains("host_key"));
     }
 
     #[tokio::test]
