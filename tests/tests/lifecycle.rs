@@ -145,6 +145,21 @@ fn activation_timeout_lets_anyone_cancel_and_marks_a_no_show() {
 }
 
 #[test]
+fn a_rental_past_its_activation_deadline_takes_no_top_up() {
+    let mut m = Market::new();
+    let k = m.open(600_000).unwrap();
+    let renter = m.renter.insecure_clone();
+    m.env.send1(ix::top_up(&k, 60_000), &renter).unwrap();
+    m.env.advance(600);
+    let before = m.balances();
+    assert_eq!(m.env.send1(ix::top_up(&k, 60_000), &renter).unwrap_err().name, "ActivationExpired");
+    assert_eq!(m.balances(), before, "nothing moved");
+    // What it can still do: be cancelled, refunding everything deposited.
+    m.env.send1(ix::cancel_rental(&renter.pubkey(), &k), &renter).unwrap();
+    assert_eq!(m.balances().renter, RENTER_FUNDS);
+}
+
+#[test]
 fn provider_declines_with_full_refund() {
     let mut m = Market::new();
     let k = m.open(600_000).unwrap();

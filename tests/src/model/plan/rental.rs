@@ -327,7 +327,8 @@ impl Runner<'_> {
                 e.push("ZeroAmount");
             }
             match r.state {
-                RentalState::Funded => {}
+                RentalState::Funded if now < r.activation_deadline() => {}
+                RentalState::Funded => e.push("ActivationExpired"),
                 RentalState::Active if now < r.meter().billing_stops_at() => {}
                 RentalState::Active => e.push("RentalExpired"),
                 _ => e.push("RentalNotOpen"),

@@ -10,7 +10,8 @@ use crate::state::{Config, Rental, RentalState};
 use crate::token::{deposit_to_vault, token_amount};
 
 /// Adds funds and extends the paid-through time. Refused once the paid time has run out,
-/// so a top-up can never buy back seconds that were already unpaid.
+/// so a top-up can never buy back seconds that were already unpaid, and once a Funded
+/// rental's activation deadline has passed (it can then only be cancelled).
 #[derive(Accounts)]
 pub struct TopUp<'info> {
     pub renter: Signer<'info>,
@@ -32,7 +33,9 @@ impl TopUp<'_> {
         require!(amount > 0, EscrowError::ZeroAmount);
         let r = &self.rental;
         match r.state {
-            RentalState::Funded => {}
+            // Past its activation deadline a Funded rental can only be cancelled: money added
+            // then would buy nothing and only wait for the refund.
+            RentalState::Funded => require!(t < r.activation_deadline(), EscrowError::ActivationExpired),
             RentalState::Active => {
                 require!(t < r.meter().billing_stops_at(), EscrowError::RentalExpired);
             }
