@@ -62,13 +62,38 @@ fn parse_one(data: &[u8]) -> Option<EscrowEvent> {
     None
 }
 
-/// Rental events in a transaction's log lines (`Program data: <base64>`), in order.
+/// Rental events in a transaction's log lines (`Program data: <base64>`), in order: only
+/// those this program emitted. Any program can print our event layout, so each data line is
+/// attributed to the program whose frame it stands in, followed through the runtime's
+/// `Program <id> invoke [n]` and `Program <id> success|failed` lines; a line in another
+/// program's frame (or after the runtime truncated the logs, where frames can no longer be
+/// followed) is not ours.
 pub fn parse_logs(logs: &[String]) -> Vec<EscrowEvent> {
-    logs.iter()
-        .filter_map(|l| l.strip_prefix("Program data: "))
-        .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok())
-        .filter_map(|bytes| parse_one(&bytes))
-        .collect()
+    let ours = crate::PROGRAM_ID.to_string();
+    let mut frames: Vec<&str> = Vec::new();
+    let mut events = Vec::new();
+    for line in logs {
+        if line.starts_with("Log truncated") {
+            break;
+        }
+        let Some(rest) = line.strip_prefix("Program ") else { continue };
+        if let Some(b64) = rest.strip_prefix("data: ") {
+            if frames.last() == Some(&ours.as_str()) {
+                let bytes = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok();
+                events.extend(bytes.and_then(|b| parse_one(&b)));
+            }
+            continue;
+        }
+        let mut words = rest.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some(id), Some("invoke")) => frames.push(id),
+            (Some(_), Some("success" | "failed:")) => {
+                frames.pop();
+            }
+            _ => {}
+        }
+    }
+    events
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -177,5 +202,50 @@ impl Receipt {
                 self.state = format!("{} (closed)", if e.settled { "Settled" } else { "Cancelled" });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data_line(e: &impl anchor_lang::Event) -> String {
+        format!("Program data: {}", base64::engine::general_purpose::STANDARD.encode(e.data()))
+    }
+
+    #[test]
+    fn data_lines_count_only_in_this_programs_frames() {
+        let ours = crate::PROGRAM_ID.to_string();
+        let token = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
+        let other = "F1oorGpuEscrowBench1111111111111111111111111";
+        let e = RentalCancelled {
+            rental: Pubkey::new_unique(),
+            by: Pubkey::new_unique(),
+            refunded: 5,
+            declined: false,
+            no_show: false,
+            swept: 0,
+            renter_owed: 0,
+        };
+        let logs: Vec<String> = vec![
+            format!("Program {other} invoke [1]"),
+            data_line(&e),
+            format!("Program {other} success"),
+            format!("Program {ours} invoke [1]"),
+            format!("Program {token} invoke [2]"),
+            data_line(&e),
+            format!("Program {token} success"),
+            data_line(&e),
+            format!("Program {other} invoke [2]"),
+            data_line(&e),
+            format!("Program {other} failed: custom program error: 0x1"),
+            format!("Program {ours} consumed 100 of 200000 compute units"),
+            format!("Program {ours} success"),
+            data_line(&e),
+            "Log truncated".into(),
+        ];
+        let found = parse_logs(&logs);
+        assert_eq!(found.len(), 1, "one line stands in this program's own frame");
+        assert_eq!(found[0].rental(), e.rental);
     }
 }
