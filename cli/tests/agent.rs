@@ -294,6 +294,9 @@ fn a_machine_that_fails_its_access_check_is_declined_and_the_renter_refunded() {
     let e = n.run(&m.renter, &["rent", &m.listing, "--hours", "0.1", "--yes", "--wait", "90"]).failure();
     assert!(e.stderr.contains("declined") && e.stderr.contains("refunded in full"), "{}", e.stderr);
     assert_eq!(m.balance(&m.renter), 100_000_000, "not a base unit billed");
+    // The renter sees the refund as soon as the decline lands; the agent logs it once its
+    // own confirmation returns.
+    agent.wait_for_line("\"action\":\"decline\"", Duration::from_secs(30));
     let decline = agent.lines().into_iter().find(|l| l["action"] == "decline").expect("a decline line");
     let reason = decline["reason"].as_str().unwrap();
     assert!(reason.contains("did not pass its checks") && reason.contains("refused"), "{reason}");

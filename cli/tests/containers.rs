@@ -133,6 +133,18 @@ fn gone(rental: &str) -> bool {
         && !podman(&["network", "ls", "--format", "{{.Name}}"]).lines().any(|l| l == name)
 }
 
+/// A stopped container labelled as `provider`'s machine for `rental`, made by hand.
+fn labelled_container(image: &str, rental: &str, provider: &str) {
+    let made = Command::new("podman")
+        .args(["create", "--runtime", "runc", "--name", &format!("gpu-escrow-{rental}")])
+        .args(["--label", &format!("gpu-escrow.rental={rental}")])
+        .args(["--label", &format!("gpu-escrow.provider={provider}")])
+        .arg(image)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+}
+
 fn slots(m: &Market) -> Value {
     let state = m.net.home.path().join("agent-state");
     m.net.json(&m.provider, &["agent", "status", "--state-dir", state.to_str().unwrap()])["listings"][0]["slots"]
@@ -218,46 +230,17 @@ fn a_killed_agent_leaks_no_slot_and_leaves_no_container_behind() {
     let config = config(&m, &image, 4, 22_211);
     // Something labelled for a rental that holds no slot (left by a crash or by hand): the
     // agent's reconciliation at start removes it.
-    let orphan = "gpu-escrow-11111111111111111111111111111111";
-    let made = Command::new("podman")
-        .args([
-            "create",
-            "--runtime",
-            "runc",
-            "--name",
-            orphan,
-            "--label",
-            "gpu-escrow.rental=11111111111111111111111111111111",
-        ])
-        .arg("--label")
-        .arg(format!("gpu-escrow.provider={}", pubkey(&m.provider)))
-        .arg(&image)
-        .output()
-        .unwrap();
-    assert!(made.status.success());
+    let orphan = "11111111111111111111111111111111";
+    labelled_container(&image, orphan, &pubkey(&m.provider));
     // Another provider's machine on the same host is not this agent's to remove.
-    let foreign = "gpu-escrow-22222222222222222222222222222222";
-    let made = Command::new("podman")
-        .args([
-            "create",
-            "--runtime",
-            "runc",
-            "--name",
-            foreign,
-            "--label",
-            "gpu-escrow.rental=22222222222222222222222222222222",
-        ])
-        .args(["--label", "gpu-escrow.provider=SomeOtherProvider"])
-        .arg(&image)
-        .output()
-        .unwrap();
-    assert!(made.status.success());
+    let foreign = "22222222222222222222222222222222";
+    labelled_container(&image, foreign, "SomeOtherProvider");
 
     // Killed right after the slot is assigned and provisioning started.
     let agent = Agent::start(&m, &["--agent-config", &config]);
-    wait_until("the orphan's removal", Duration::from_secs(30), || gone("11111111111111111111111111111111"));
-    assert!(!gone("22222222222222222222222222222222"), "the agent removed another provider's container");
-    Command::new("podman").args(["rm", "-f", foreign]).output().unwrap();
+    wait_until("the orphan's removal", Duration::from_secs(30), || gone(orphan));
+    assert!(!gone(foreign), "the agent removed another provider's container");
+    Command::new("podman").args(["rm", "-f", &format!("gpu-escrow-{foreign}")]).output().unwrap();
     let key = ssh_key(dir, "renter");
     let pubkey = key.with_extension("pub");
     let rental = n.json(
