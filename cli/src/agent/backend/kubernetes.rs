@@ -21,7 +21,7 @@ use kube::Client;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::container::{command, sshd_config, MOUNT};
+use super::container::{sshd_config, MOUNT};
 use super::{hostkey, Provisioned, Request, LISTING_LABEL, PROVIDER_LABEL, RENTAL_LABEL, SLOT_LABEL};
 use crate::agent::inventory::allocator::HeldSlot;
 use crate::agent::probe::{Health, Target};
@@ -142,13 +142,9 @@ pub fn objects(cfg: &KubernetesConfig, owner: &Owner, slot: &HeldSlot, keys: &Ke
     if !s.gpus.is_empty() {
         limits[cfg.gpu_resource.as_str()] = json!(s.gpus.len().to_string());
     }
-    let mut ports =
-        vec![json!({ "name": "ssh", "port": 22, "targetPort": 22, "nodePort": s.ssh_port, "protocol": "TCP" })];
-    let mut ingress_ports = vec![json!({ "port": 22, "protocol": "TCP" })];
-    if let Some(p) = s.jupyter_port {
-        ports.push(json!({ "name": "jupyter", "port": 8888, "targetPort": 8888, "nodePort": p, "protocol": "TCP" }));
-        ingress_ports.push(json!({ "port": 8888, "protocol": "TCP" }));
-    }
+    // Only sshd: this backend starts no Jupyter (renters forward ports over ssh).
+    let ports = vec![json!({ "name": "ssh", "port": 22, "targetPort": 22, "nodePort": s.ssh_port, "protocol": "TCP" })];
+    let ingress_ports = vec![json!({ "port": 22, "protocol": "TCP" })];
     let sshd = sshd_config(&cfg.user);
     let data: BTreeMap<&str, &str> = [
         ("authorized_keys", keys.authorized_keys.as_str()),
@@ -172,7 +168,7 @@ pub fn objects(cfg: &KubernetesConfig, owner: &Owner, slot: &HeldSlot, keys: &Ke
             "containers": [{
                 "name": NAME,
                 "image": cfg.image,
-                "command": command(None),
+                "command": pod_command(),
                 "ports": [{ "containerPort": 22, "name": "ssh" }],
                 "resources": { "limits": limits, "requests": limits },
                 "securityContext": {
@@ -181,7 +177,7 @@ pub fn objects(cfg: &KubernetesConfig, owner: &Owner, slot: &HeldSlot, keys: &Ke
                     "capabilities": { "drop": ["NET_RAW"] }
                 },
                 "volumeMounts": [
-                    { "name": "keys", "mountPath": MOUNT, "readOnly": true },
+                    { "name": "keys", "mountPath": SECRET_MOUNT, "readOnly": true },
                     { "name": "workspace", "mountPath": "/workspace" },
                     { "name": "shm", "mountPath": "/dev/shm" }
                 ]
@@ -217,6 +213,19 @@ pub fn objects(cfg: &KubernetesConfig, owner: &Owner, slot: &HeldSlot, keys: &Ke
             "spec": { "type": "NodePort", "selector": { RENTAL_LABEL: rental }, "ports": ports }
         })),
     }
+}
+
+/// Where the Secret is mounted. Secret volumes are symlinks in a world-writable directory,
+/// which sshd's StrictModes refuses, so the Pod copies the files into a root-owned 0755
+/// directory with 0600 files first, then runs sshd with the same config as a container.
+const SECRET_MOUNT: &str = "/etc/gpu-escrow";
+
+pub fn pod_command() -> Vec<String> {
+    let script = format!(
+        "mkdir -p /run/sshd {MOUNT} && cp {SECRET_MOUNT}/* {MOUNT}/ && chmod 600 {MOUNT}/* && \
+         exec /usr/sbin/sshd -D -e -f {MOUNT}/sshd_config"
+    );
+    vec!["/bin/sh".into(), "-c".into(), script]
 }
 
 fn from<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
@@ -391,6 +400,12 @@ mod tests {
         assert_eq!(egress.cidr, "0.0.0.0/0");
         assert!(egress.except.as_ref().unwrap().contains(&"10.0.0.0/8".to_string()));
         assert_eq!(p.policy_types.as_ref().unwrap(), &["Ingress", "Egress"]);
+        let script = c.command.as_ref().unwrap().last().unwrap().clone();
+        assert!(
+            script.starts_with("mkdir -p /run/sshd /run/gpu-escrow && cp /etc/gpu-escrow/* /run/gpu-escrow/")
+                && script.ends_with("exec /usr/sbin/sshd -D -e -f /run/gpu-escrow/sshd_config"),
+            "sshd reads root-owned copies, not the Secret's symlinks: {script}"
+        );
         let data = o.secret.string_data.as_ref().unwrap();
         assert_eq!(
             (data["authorized_keys"].as_str(), data["ssh_host_ed25519_key"].as_str()),
