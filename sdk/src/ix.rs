@@ -506,6 +506,7 @@ mod tests {
             fee_bps: 250,
             activation_timeout_secs: 600,
             dispute_timeout_secs: 3_600,
+            max_rental_secs: 86_400,
         };
         let req = OpenRequest {
             renter,
@@ -549,6 +550,7 @@ mod tests {
                 fee_bps: 1,
                 activation_timeout_secs: u32::MAX,
                 dispute_timeout_secs: u32::MAX,
+                max_rental_secs: u32::MAX,
             },
             access: AccessRequest { recipient: [1; 32], ssh_key: vec![b'A'; crate::accounts::SSH_KEY_MAX] },
         };

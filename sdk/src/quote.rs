@@ -16,6 +16,7 @@ pub fn terms(listing: &Listing, config: &Config) -> RentalTerms {
         fee_bps: config.fee_bps,
         activation_timeout_secs: config.activation_timeout_secs,
         dispute_timeout_secs: config.dispute_timeout_secs,
+        max_rental_secs: listing.max_rental_secs,
     }
 }
 

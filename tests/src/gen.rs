@@ -409,6 +409,7 @@ fn gen_open(rng: &mut Rng, m: &Model) -> Op {
             Terms::StaleFee,
             Terms::StaleActivationTimeout,
             Terms::StaleDisputeTimeout,
+            Terms::StaleMaxRental,
         ])
     };
     let id_offset = match rng.below(40) {

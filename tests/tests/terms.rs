@@ -41,6 +41,22 @@ fn a_changed_sla_or_fee_is_refused_too() {
 }
 
 #[test]
+fn a_longest_rental_lowered_under_a_pending_open_is_refused() {
+    let mut m = Market::new();
+    let quoted = m.open_request(600_000);
+    // The provider shortens the longest rental first: the renter's later top-ups would fail.
+    let p = m.provider.insecure_clone();
+    let mut shorter = listing_params(gpu_escrow_tests::svm::PRICE);
+    shorter.max_rental_secs = 900;
+    m.env.send1(ix::update_listing(&p.pubkey(), &m.listing, shorter), &p).unwrap();
+    assert_eq!(m.send_open(&quoted).unwrap_err().name, "TermsChanged");
+    assert_eq!(m.balances().renter, RENTER_FUNDS);
+    // Quoted again, the renter opens with the limit it now knows of.
+    let k = m.open(600_000).unwrap();
+    assert_eq!(m.rental(&k).max_rental_secs, 900);
+}
+
+#[test]
 fn activation_after_the_deadline_is_refused_so_a_no_show_stays_a_no_show() {
     let mut m = Market::new(); // activation timeout 600 s
     let k = m.open(600_000).unwrap();

@@ -96,7 +96,7 @@ pub enum EscrowError {
     NoHeartbeatSla,
     #[msg("The activation deadline has passed; the rental can only be cancelled")]
     ActivationExpired,
-    #[msg("The rental's terms changed since your quote (price, heartbeat SLA, fee or timeouts); review them and rent again")]
+    #[msg("The rental's terms changed since your quote (price, heartbeat SLA, fee, timeouts or longest rental); review them and rent again")]
     TermsChanged,
     #[msg("Another rental took this rental id first; read the listing's next rental id and retry")]
     StaleRentalId,

@@ -36,6 +36,7 @@ pub enum Terms {
     StaleFee,
     StaleActivationTimeout,
     StaleDisputeTimeout,
+    StaleMaxRental,
 }
 
 /// Where a payee asks `withdraw_owed` to pay.

@@ -159,6 +159,7 @@ impl World {
                 fee_bps: 3,
                 activation_timeout_secs: 4,
                 dispute_timeout_secs: 5,
+                max_rental_secs: 6,
             },
             access: ix::AccessRequest { recipient: [7; 32], ssh_key: SSH_KEY.to_vec() },
         };

@@ -27,6 +27,7 @@ impl Runner<'_> {
             Terms::StaleFee => t.fee_bps = if t.fee_bps == 0 { 1 } else { t.fee_bps - 1 },
             Terms::StaleActivationTimeout => t.activation_timeout_secs = t.activation_timeout_secs.wrapping_add(1),
             Terms::StaleDisputeTimeout => t.dispute_timeout_secs = t.dispute_timeout_secs.wrapping_sub(1),
+            Terms::StaleMaxRental => t.max_rental_secs = t.max_rental_secs.wrapping_sub(1),
         }
         let req = ix::OpenRequest {
             renter: self.pk(renter),
@@ -66,6 +67,7 @@ impl Runner<'_> {
                 fee_bps: m.config.fee_bps,
                 activation_timeout_secs: m.config.activation_timeout_secs,
                 dispute_timeout_secs: m.config.dispute_timeout_secs,
+                max_rental_secs: l.max_rental_secs,
             };
             if t != now_terms {
                 e.push("TermsChanged");

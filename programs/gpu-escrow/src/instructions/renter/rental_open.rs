@@ -11,9 +11,11 @@ use crate::state::{AcceptedMint, Config, Listing, Rental, RentalAccess, RentalSt
 use crate::token::{check_mint_extensions, create_vault, deposit_to_vault, token_amount};
 
 /// The terms the renter was quoted. The listing and the config must still match them when
-/// the transaction lands, so nobody can change a rental's price, SLA, fee or timeouts
-/// under a pending open. (Hardware fields are a description, not escrow terms: the program
-/// cannot check them; disputes cover a machine that is not as described.)
+/// the transaction lands, so nobody can change a rental's price, SLA, fee, timeouts or
+/// longest duration (which bounds every later top-up) under a pending open. (Hardware
+/// fields are a description, not escrow terms: the program cannot check them; disputes
+/// cover a machine that is not as described. The shortest duration only bounds this open's
+/// deposit, which the open checks against the listing as it is.)
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RentalTerms {
     pub price_per_hour: u64,
@@ -21,6 +23,7 @@ pub struct RentalTerms {
     pub fee_bps: u16,
     pub activation_timeout_secs: u32,
     pub dispute_timeout_secs: u32,
+    pub max_rental_secs: u32,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -99,6 +102,7 @@ impl OpenRental<'_> {
             fee_bps: c.fee_bps,
             activation_timeout_secs: c.activation_timeout_secs,
             dispute_timeout_secs: c.dispute_timeout_secs,
+            max_rental_secs: l.max_rental_secs,
         };
         require!(args.terms == now_terms, EscrowError::TermsChanged);
         require!(args.ssh_key.len() <= SSH_KEY_MAX, EscrowError::SshKeyTooLong);
