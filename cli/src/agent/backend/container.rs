@@ -411,7 +411,8 @@ impl ContainerBackend {
         for rule in firewall_rules(&self.cfg) {
             let run = |op: &str| {
                 let mut c = Command::new("iptables");
-                c.args(["-t", "mangle", op, "PREROUTING"]).args(&rule);
+                // -w: wait for the xtables lock netavark may hold, instead of failing.
+                c.args(["-w", "-t", "mangle", op, "PREROUTING"]).args(&rule);
                 c
             };
             let present = run("-C").output().await.map_err(|e| format!("cannot run iptables: {e}"))?;
