@@ -282,8 +282,12 @@ impl Agent {
         for k in &plan.provision {
             self.start_provision(k, &rentals[k], now).await;
         }
-        let running: Vec<(Pubkey, &Rental)> =
-            rentals.iter().filter(|(_, r)| r.state == RentalState::Active).map(|(k, r)| (*k, r)).collect();
+        // Rentals whose billing has stopped are finalized and torn down, not probed or repaired.
+        let running: Vec<(Pubkey, &Rental)> = rentals
+            .iter()
+            .filter(|(k, r)| r.state == RentalState::Active && !plan.finalize.contains(k))
+            .map(|(k, r)| (*k, r))
+            .collect();
         let allowed = self.check_health(&running, plan.heartbeat.clone(), now).await;
         let heartbeats: Vec<Vec<Instruction>> = allowed.iter().map(|k| vec![ix::heartbeat(&self.me, k)]).collect();
         let n = self.send_batches("heartbeat", heartbeats).await;
