@@ -188,10 +188,7 @@ pub fn activate_rental(provider: &Pubkey, rental: &Pubkey, access: &Pubkey, seal
 }
 
 pub fn heartbeat(provider: &Pubkey, rental: &Pubkey) -> Instruction {
-    ix(
-        acc::Heartbeat { provider: *provider, provider_profile: pda::provider(provider), rental: *rental },
-        args::Heartbeat {},
-    )
+    ix(acc::Heartbeat { provider: *provider, rental: *rental }, args::Heartbeat {})
 }
 
 pub fn claim(k: &RentalKeys, treasury: &Pubkey) -> Instruction {
@@ -225,6 +222,26 @@ pub fn withdraw_owed(payee: &Pubkey, k: &RentalKeys, destination: &Pubkey) -> In
             token_program: k.token_program,
         },
         args::WithdrawOwed {},
+    )
+}
+
+/// Anyone delivers what the vault holds for the payees to their associated token accounts
+/// (those that can receive now); `caller` only pays the fee.
+pub fn deliver_owed(caller: &Pubkey, k: &RentalKeys, treasury: &Pubkey) -> Instruction {
+    ix(
+        acc::DeliverOwed {
+            caller: *caller,
+            config: pda::config(),
+            rental: k.rental,
+            renter: k.renter,
+            vault: k.vault(),
+            mint: k.mint,
+            renter_token: k.renter_token(),
+            provider_token: k.provider_token(),
+            treasury_token: k.treasury_token(treasury),
+            token_program: k.token_program,
+        },
+        args::DeliverOwed {},
     )
 }
 
@@ -337,9 +354,16 @@ pub fn close_rental(k: &RentalKeys, rating: Option<u8>) -> Instruction {
             rental: k.rental,
             access: k.access(),
             provider_profile: pda::provider(&k.provider),
-            accepted_mint: pda::accepted_mint(&k.mint),
         },
         args::CloseRental { rating },
+    )
+}
+
+/// The renter rates a settled rental 1-5, once (also possible as `close_rental`'s option).
+pub fn rate_rental(k: &RentalKeys, stars: u8) -> Instruction {
+    ix(
+        acc::RateRental { renter: k.renter, rental: k.rental, provider_profile: pda::provider(&k.provider) },
+        args::RateRental { rating: stars },
     )
 }
 
@@ -375,7 +399,7 @@ pub fn open_dispute(caller: &Pubkey, k: &RentalKeys, reason_code: u8) -> Instruc
         acc::OpenDispute {
             caller: *caller,
             rental: k.rental,
-            provider_profile: pda::provider(&k.provider),
+            listing: k.listing,
             vault: k.vault(),
             mint: k.mint,
             renter_token: k.renter_token(),
@@ -606,6 +630,7 @@ mod tests {
             paused: false,
             bump: 255,
             rentals_opened: 0,
+            disputed_rentals: 0,
         };
         let mut data = Vec::new();
         l.try_serialize(&mut data).unwrap();

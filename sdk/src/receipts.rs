@@ -17,6 +17,8 @@ pub enum EscrowEvent {
     Settled(RentalSettled),
     Dispute(DisputeOpened),
     Withdrawn(Withdrawn),
+    Delivered(OwedDelivered),
+    Rated(RentalRated),
     Closed(RentalClosed),
 }
 
@@ -32,6 +34,8 @@ impl EscrowEvent {
             EscrowEvent::Settled(e) => e.rental,
             EscrowEvent::Dispute(e) => e.rental,
             EscrowEvent::Withdrawn(e) => e.rental,
+            EscrowEvent::Delivered(e) => e.rental,
+            EscrowEvent::Rated(e) => e.rental,
             EscrowEvent::Closed(e) => e.rental,
         }
     }
@@ -58,6 +62,8 @@ fn parse_one(data: &[u8]) -> Option<EscrowEvent> {
     try_event!(RentalSettled, Settled);
     try_event!(DisputeOpened, Dispute);
     try_event!(Withdrawn, Withdrawn);
+    try_event!(OwedDelivered, Delivered);
+    try_event!(RentalRated, Rated);
     try_event!(RentalClosed, Closed);
     None
 }
@@ -179,7 +185,15 @@ impl Receipt {
                 self.held = e.provider_owed + e.fee_owed + e.renter_owed;
                 self.state = "Settled".into();
             }
-            EscrowEvent::Withdrawn(e) => self.held = self.held.saturating_sub(e.amount),
+            EscrowEvent::Withdrawn(e) => {
+                self.swept += e.surplus;
+                self.held = e.provider_owed + e.fee_owed + e.renter_owed;
+            }
+            EscrowEvent::Delivered(e) => {
+                self.swept += e.surplus;
+                self.held = e.provider_owed + e.fee_owed + e.renter_owed;
+            }
+            EscrowEvent::Rated(e) => self.rating = Some(e.rating),
             EscrowEvent::Closed(e) => {
                 self.rental = e.rental.to_string();
                 self.listing = e.listing.to_string();
@@ -198,7 +212,10 @@ impl Receipt {
                 self.ended_at = Some(e.ended_at);
                 self.dispute_locked = 0;
                 self.held = 0;
-                self.rating = (e.rating > 0).then_some(e.rating);
+                self.swept = e.swept;
+                if e.rating > 0 {
+                    self.rating = Some(e.rating);
+                }
                 self.state = format!("{} (closed)", if e.settled { "Settled" } else { "Cancelled" });
             }
         }

@@ -116,7 +116,13 @@ fn redirect(rng: &mut Rng) -> Redirect {
     if rng.chance(9, 10) {
         Redirect::None
     } else {
-        rng.pick(&[Redirect::Renter, Redirect::Provider, Redirect::Treasury])
+        rng.pick(&[
+            Redirect::Renter,
+            Redirect::Provider,
+            Redirect::Treasury,
+            Redirect::OwnToParking,
+            Redirect::OwnToStranger,
+        ])
     }
 }
 
@@ -212,8 +218,8 @@ fn gen_listing_params(rng: &mut Rng, m: &Model, li: usize) -> gpu_escrow_sdk::ac
 pub fn gen_op(rng: &mut Rng, m: &Model) -> Op {
     // open, activate, heartbeat, claim, top_up, stop, finalize, cancel, decline, dispute, resolve,
     // resolve_expired, close, withdraw, gift, freeze, close/reopen ATA, memo, update_listing,
-    // pause listing, close_listing, pause market, config or mints, clock
-    const WEIGHTS: [u32; 24] = [14, 9, 4, 8, 4, 5, 3, 2, 2, 4, 4, 2, 3, 4, 2, 4, 3, 1, 2, 2, 1, 1, 2, 14];
+    // pause listing, close_listing, pause market, config or mints, clock, rate, deliver_owed
+    const WEIGHTS: [u32; 26] = [14, 9, 4, 8, 4, 5, 3, 2, 2, 4, 4, 2, 3, 4, 2, 4, 3, 1, 2, 2, 1, 1, 2, 14, 1, 1];
     // A paused market or listing takes no rentals: lift pauses soon, most of the time.
     if m.config.paused && rng.chance(1, 4) {
         return Op::SetPaused { by_admin: true, paused: false };
@@ -250,6 +256,10 @@ pub fn gen_op(rng: &mut Rng, m: &Model) -> Op {
     }
     if m.rentals.iter().any(|r| r.exists && r.r.provider_owed + r.r.fee_owed + r.r.renter_owed > 0) {
         weights[13] *= 3;
+        weights[25] *= 6;
+    }
+    if m.rentals.iter().any(|r| r.exists && r.r.state == RentalState::Settled && !r.r.rated) {
+        weights[24] *= 4;
     }
     let kind = rng.weighted(&weights);
     let active = state_is(RentalState::Active);
@@ -264,9 +274,13 @@ pub fn gen_op(rng: &mut Rng, m: &Model) -> Op {
         12 => pick_rental(rng, m, |r| r.r.is_ended()),
         13 => pick_rental(rng, m, |r| r.r.provider_owed + r.r.fee_owed + r.r.renter_owed > 0),
         14 => pick_rental(rng, m, |r| r.vault_open),
+        24 => pick_rental(rng, m, |r| r.r.state == RentalState::Settled && !r.r.rated),
+        25 => pick_rental(rng, m, |r| {
+            r.vault_open && (r.r.is_ended() || r.r.provider_owed + r.r.fee_owed + r.r.renter_owed > 0)
+        }),
         _ => None,
     };
-    let needs_rental = (1..=14).contains(&kind);
+    let needs_rental = (1..=14).contains(&kind) || kind >= 24;
     if needs_rental && rental.is_none() {
         return gen_open(rng, m);
     }
@@ -386,8 +400,62 @@ pub fn gen_op(rng: &mut Rng, m: &Model) -> Op {
             }
             op
         }
+        24 => {
+            let rating = if rng.chance(9, 10) { rng.range(1, 5) as u8 } else { rng.pick(&[0, 6]) };
+            Op::Rate { rental: i, by: who(rng, Who::Renter), rating }
+        }
+        // Mostly where something held can be delivered now; else, half the time, first let a
+        // payee with held funds receive again, so a later deliver_owed has something to deliver.
+        25 => {
+            let ready: Vec<usize> = (0..m.rentals.len()).filter(|d| deliverable(m, &m.rentals[*d])).collect();
+            if !ready.is_empty() && rng.chance(3, 4) {
+                Op::Deliver { rental: rng.pick(&ready), by: rng.pick(&WHO_ANY), redirect: redirect(rng) }
+            } else if let Some(op) = rng.chance(1, 2).then(|| repair_payee(rng, m)).flatten() {
+                op
+            } else {
+                Op::Deliver { rental: i, by: rng.pick(&WHO_ANY), redirect: redirect(rng) }
+            }
+        }
         _ => Op::Advance { secs: gen_advance(rng, m) },
     }
+}
+
+/// Whether a wallet's associated account of a mint can receive a payout now.
+fn receivable(m: &Model, wallet: usize, mint: usize) -> bool {
+    let t = &m.tokens[wallet][mint];
+    t.open && !t.frozen && !t.memo_on
+}
+
+/// Whether something held in a rental's vault for its renter or provider (after the end, what
+/// strangers sent included) could be delivered now.
+fn deliverable(m: &Model, r: &MRental) -> bool {
+    let renter_due = r.r.renter_owed > 0 || (r.r.is_ended() && r.gifts > 0);
+    r.exists
+        && r.vault_open
+        && ((renter_due && receivable(m, r.renter, r.mint))
+            || (r.r.provider_owed > 0 && receivable(m, r.provider, r.mint)))
+}
+
+/// An action that lets a renter or provider with funds held for it receive again: the issuer
+/// thaws its account, it reopens it or it stops requiring memos. None if there is none to take.
+fn repair_payee(rng: &mut Rng, m: &Model) -> Option<Op> {
+    let mut fixes = Vec::new();
+    for r in m.rentals.iter().filter(|r| r.exists) {
+        for (wallet, held) in [(r.renter, r.r.renter_owed), (r.provider, r.r.provider_owed)] {
+            let t = &m.tokens[wallet][r.mint];
+            if held == 0 {
+                continue;
+            }
+            if !t.open {
+                fixes.push(Op::ReopenAta { wallet, mint: r.mint });
+            } else if t.frozen {
+                fixes.push(Op::Freeze { wallet, mint: r.mint, frozen: false });
+            } else if t.memo_on {
+                fixes.push(Op::Memo { wallet, on: false });
+            }
+        }
+    }
+    (!fixes.is_empty()).then(|| fixes.swap_remove(rng.below(fixes.len() as u64) as usize))
 }
 
 fn gen_open(rng: &mut Rng, m: &Model) -> Op {

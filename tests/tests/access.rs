@@ -69,33 +69,3 @@ fn only_the_provider_writes_the_blob_and_only_once() {
     wrong.accounts[2].pubkey = k.access(); // this rental's, not the other's
     assert_eq!(m.env.send1(wrong, &p).unwrap_err().name, "ConstraintHasOne");
 }
-
-#[test]
-fn an_access_account_at_a_non_canonical_bump_is_still_found_and_activated() {
-    use anchor_lang::{AnchorDeserialize, AnchorSerialize};
-    use gpu_escrow_sdk::{pda, Pubkey};
-    let mut m = Market::new();
-    let req = m.open_request(600_000);
-    let rental = req.rental();
-    // The renter's own client picks another valid bump for the access account.
-    let (_, canonical) = pda::access_with_bump(&rental);
-    let bump = (0..canonical).rev().find(|b| pda::access_from_bump(&rental, *b).is_some()).unwrap();
-    let odd = pda::access_from_bump(&rental, bump).unwrap();
-    let mut open = ix::open_rental(&req);
-    let mut args = ix::OpenRentalArgs::deserialize(&mut &open.data[8..]).unwrap();
-    args.bumps.access = bump;
-    let mut data = open.data[..8].to_vec();
-    args.serialize(&mut data).unwrap();
-    open.data = data;
-    let canonical_address: Pubkey = pda::access(&rental);
-    open.accounts.iter_mut().filter(|a| a.pubkey == canonical_address).for_each(|a| a.pubkey = odd);
-    let renter = m.renter.insecure_clone();
-    m.env.send1(open, &renter).unwrap();
-    // Keys read from the rental (as the provider's agent reads them) point at it.
-    let r = m.rental(&m.keys(req.rental_id));
-    let k = ix::RentalKeys::from_rental(rental, &r, m.env.token_program_of(&m.mint));
-    assert_eq!(k.access(), odd);
-    m.activate(&k).unwrap();
-    let a: RentalAccess = m.env.decode(&odd);
-    assert!(!a.sealed.is_empty());
-}

@@ -69,19 +69,21 @@ fn wrong_signers_are_named() {
 }
 
 #[test]
-fn payouts_cannot_be_redirected_to_a_wrong_account() {
+fn payouts_cannot_be_redirected_or_parked_with_a_wrong_account() {
     let mut m = Market::new();
     let k = m.running(600_000);
     m.env.advance(100);
     let thief = m.env.wallet();
     let mint = m.mint;
     m.env.fund(&thief.pubkey(), &mint, 0);
-    // Claim with the thief's account in the treasury's slot: it is not the treasury's, so the
-    // fee is not paid there; it stays held for the real treasury, and the provider is paid.
+    // Claim with the thief's account in the treasury's slot: refused, and nothing moves (it
+    // used to be held for the treasury, which let a caller park another party's share).
     let p = m.provider.insecure_clone();
-    m.env.send1(ix::claim(&k, &thief.pubkey()), &p).unwrap();
+    assert_eq!(m.env.send1(ix::claim(&k, &thief.pubkey()), &p).unwrap_err().name, "NotCanonicalPayeeAccount");
     assert_eq!(m.env.balance(&thief.pubkey(), &mint), 0);
-    assert_eq!((m.balances().provider, m.balances().treasury, m.rental(&k).fee_owed), (97_500, 0, 2_500));
+    assert_eq!((m.balances().provider, m.balances().treasury, m.rental(&k).fee_owed), (0, 0, 0));
+    m.claim(&k).unwrap();
+    assert_eq!((m.balances().provider, m.balances().treasury), (97_500, 2_500));
     // Nor can the thief's account stand in for the provider's in a settlement.
     m.env.advance(100);
     let r = m.renter.insecure_clone();
@@ -91,12 +93,9 @@ fn payouts_cannot_be_redirected_to_a_wrong_account() {
         .iter_mut()
         .filter(|a| a.pubkey == provider_token)
         .for_each(|a| a.pubkey = k.token_account_of(&thief.pubkey()));
-    m.env.send1(stop, &r).unwrap();
+    assert_eq!(m.env.send1(stop, &r).unwrap_err().name, "NotCanonicalPayeeAccount");
     assert_eq!(m.env.balance(&thief.pubkey(), &mint), 0);
-    let rental = m.rental(&k);
-    assert_eq!(rental.provider_owed, 97_500, "held for the provider");
-    // The real treasury account was in its slot this time: it got both fees.
-    assert_eq!((rental.fee_owed, m.balances().treasury), (0, 5_000));
+    assert_eq!(m.rental(&k).provider_owed, 0);
 }
 
 #[test]

@@ -41,16 +41,15 @@ pub async fn run(ctx: &Context, cmd: ProviderCmd) -> Result<Output, CliError> {
                 "rentals_completed": p.rentals_completed,
                 "seconds_billed": p.seconds_billed,
                 "no_shows": p.no_shows,
-                "disputes_against": p.disputes_against,
                 "disputes_lost": p.disputes_lost,
                 "rating": rating,
                 "rating_count": p.rating_count,
                 "heartbeats": p.heartbeats,
             });
             let human = format!(
-                "provider:          {who}\nlistings created:  {}\nrentals completed: {}\ntime billed:       {}\nno-shows:          {}\ndisputes against:  {} (lost {})\nrating:            {}\nheartbeats:        {}",
+                "provider:          {who}\nlistings created:  {}\nrentals completed: {} (counted: 10 min billed and the mint's minimum paid)\ntime billed:       {}\nno-shows:          {}\ndisputes lost:     {}\nrating:            {}\nheartbeats:        {}",
                 p.listings_created, p.rentals_completed, crate::output::duration(p.seconds_billed), p.no_shows,
-                p.disputes_against, p.disputes_lost,
+                p.disputes_lost,
                 rating.map(|r| format!("{r:.2} / 5 ({} ratings)", p.rating_count)).unwrap_or_else(|| "no ratings yet".into()),
                 p.heartbeats
             );

@@ -128,7 +128,6 @@ impl Market {
             rentals_completed: rating_count as u64,
             seconds_billed: 3_600 * rating_count as u64,
             no_shows: 0,
-            disputes_against: 0,
             disputes_lost: 0,
             rating_sum,
             rating_count,

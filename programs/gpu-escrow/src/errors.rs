@@ -124,7 +124,7 @@ pub enum EscrowError {
     AwardExceedsLocked,
     #[msg("The arbiter is a party to this rental and may not rule on it; it settles by the timeout rule")]
     ArbiterIsParty,
-    #[msg("Funds are still held for a party whose token account could not receive them; they must withdraw first")]
+    #[msg("Funds are still held for a party whose token account could not receive them; they must be delivered or withdrawn first")]
     FundsStillOwed,
     #[msg("Nothing is held for you in this rental's vault")]
     NothingOwed,
@@ -138,6 +138,16 @@ pub enum EscrowError {
     LedgerInconsistent,
     #[msg("Fee must be at most 10000 bps (100%)")]
     InvalidFeeBps,
+
+    // -- round 2 (appended so earlier codes keep their numbers)
+    #[msg("A payee's share must go to its associated token account unless the payee itself signs")]
+    NotCanonicalPayeeAccount,
+    #[msg("This rental was already rated")]
+    AlreadyRated,
+    #[msg("Nothing held in this rental could be delivered: no payee's account can receive now")]
+    NothingDelivered,
+    #[msg("Only the canonical bump is accepted for a rental's accounts")]
+    NonCanonicalBump,
 }
 
 impl From<MathError> for EscrowError {

@@ -69,11 +69,11 @@ pub struct ListingCreated {
     pub price_per_hour: u64,
 }
 
+/// Every value the listing now has, so an indexer needs no account read.
 #[event]
 pub struct ListingUpdated {
     pub listing: Pubkey,
-    pub price_per_hour: u64,
-    pub capacity: u16,
+    pub params: crate::state::ListingParams,
 }
 
 #[event]
@@ -205,9 +205,42 @@ pub struct Withdrawn {
     /// The renter, the provider or the treasury wallet (one wallet may hold several roles).
     pub payee: Pubkey,
     pub to: Pubkey,
+    /// Everything paid out, `surplus` included.
     pub amount: u64,
+    /// Tokens others had sent to the vault, recognised after the end: part of `amount` when
+    /// the renter withdraws, otherwise added to `renter_owed`.
+    pub surplus: u64,
+    /// Still held in the vault for each payee after this withdrawal.
+    pub provider_owed: u64,
+    pub fee_owed: u64,
+    pub renter_owed: u64,
     /// True when this withdrawal emptied and closed the vault.
     pub vault_closed: bool,
+}
+
+/// Held shares delivered by anyone to the payees' associated token accounts.
+#[event]
+pub struct OwedDelivered {
+    pub rental: Pubkey,
+    pub by: Pubkey,
+    pub provider_amount: u64,
+    pub fee_amount: u64,
+    /// To the renter, `surplus` included.
+    pub renter_amount: u64,
+    /// Tokens others had sent to the vault, paid (or now held) for the renter after the end.
+    pub surplus: u64,
+    /// Still held after this delivery (a payee whose account still cannot receive).
+    pub provider_owed: u64,
+    pub fee_owed: u64,
+    pub renter_owed: u64,
+    pub vault_closed: bool,
+}
+
+#[event]
+pub struct RentalRated {
+    pub rental: Pubkey,
+    pub provider: Pubkey,
+    pub rating: u8,
 }
 
 /// The rental's complete final ledger, emitted in the renter's own closing transaction, so
@@ -232,6 +265,10 @@ pub struct RentalClosed {
     pub opened_at: i64,
     pub activated_at: i64,
     pub ended_at: i64,
-    /// 1-5, or 0 when not rated.
+    /// Tokens others sent to the vault, returned to the renter on top of `refunded`.
+    pub swept: u64,
+    /// 1-5 given with this close, or 0.
     pub rating: u8,
+    /// True when the rental had been rated before (`rate_rental`).
+    pub rated_before: bool,
 }

@@ -128,6 +128,11 @@ pub mod gpu_escrow {
     }
 
     #[access_control(ctx.accounts.validate(rating))]
+    pub fn rate_rental(ctx: Context<RateRental>, rating: u8) -> Result<()> {
+        RateRental::handle(ctx, rating)
+    }
+
+    #[access_control(ctx.accounts.validate(rating))]
     pub fn close_rental(ctx: Context<CloseRental>, rating: Option<u8>) -> Result<()> {
         CloseRental::handle(ctx, rating)
     }
@@ -147,6 +152,12 @@ pub mod gpu_escrow {
     }
 
     /// A payee takes out what was held for it because its token account could not receive.
+    /// Anyone delivers what is held to the payees' associated token accounts once they can receive.
+    #[access_control(ctx.accounts.validate())]
+    pub fn deliver_owed(ctx: Context<DeliverOwed>) -> Result<()> {
+        DeliverOwed::handle(ctx)
+    }
+
     #[access_control(ctx.accounts.validate())]
     pub fn withdraw_owed(ctx: Context<WithdrawOwed>) -> Result<()> {
         WithdrawOwed::handle(ctx)

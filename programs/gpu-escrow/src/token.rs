@@ -26,6 +26,9 @@ pub struct Vault<'a, 'info> {
     /// The rental PDA: the vault's token authority.
     pub authority: AccountInfo<'info>,
     pub signer: &'a [&'a [&'a [u8]]],
+    /// Who signed the instruction. A payee may name any account of its own; for anyone
+    /// else's share the caller must pass that payee's canonical account.
+    pub caller: Pubkey,
 }
 
 impl<'info> Vault<'_, 'info> {
@@ -50,9 +53,19 @@ impl<'info> Vault<'_, 'info> {
     /// Pays `amount` to `owner` through `to` if that account can receive it now, and returns
     /// what could not be delivered (0 or `amount`), which stays in the vault as owed. Nobody
     /// can block another party's payout by freezing, closing or misconfiguring an account.
+    ///
+    /// Unless `owner` itself signed, `to` must be its canonical account (the associated token
+    /// account): otherwise whoever settles could pass a closed or foreign account and park
+    /// the other party's share. So a share is held only when the account the payee is known
+    /// by truly cannot receive. The derivation (1,500 CU per bump tried) runs only for a
+    /// non-zero share of someone other than the caller.
     pub fn pay_or_hold(&self, to: &AccountInfo<'info>, owner: &Pubkey, amount: u64) -> Result<u64> {
         if amount == 0 {
             return Ok(0);
+        }
+        if *owner != self.caller {
+            let canonical = canonical_token_account(owner, &self.mint.key(), &self.token_program.key());
+            require_keys_eq!(to.key(), canonical, EscrowError::NotCanonicalPayeeAccount);
         }
         if !can_receive(to, &self.mint.key(), owner, &self.token_program.key()) {
             return Ok(amount);
@@ -75,6 +88,13 @@ impl<'info> Vault<'_, 'info> {
             CloseAccount { account: self.vault.to_account_info(), destination, authority: self.authority.clone() };
         close_account(CpiContext::new_with_signer(self.token_program.key(), accounts, self.signer))
     }
+}
+
+/// `owner`'s associated token account for `mint` under `token_program`: the one account
+/// every wallet and client knows a payee by.
+pub fn canonical_token_account(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
+    let seeds: &[&[u8]] = &[owner.as_ref(), token_program.as_ref(), mint.as_ref()];
+    Pubkey::find_program_address(seeds, &anchor_spl::associated_token::ID).0
 }
 
 /// Moves `amount` from a wallet's token account into a vault; `owner` signs the transaction.

@@ -1,7 +1,8 @@
 //! The properties checked after every step: the event's figures, signed debits only, and the
 //! chain's state against the model with conservation on the chain's own figures.
 use anchor_lang::prelude::Pubkey;
-use gpu_escrow_sdk::accounts::{self, Rental};
+use gpu_escrow::events::ListingUpdated;
+use gpu_escrow_sdk::accounts::{self, ListingParams, Rental};
 use gpu_escrow_sdk::receipts::{parse_logs, EscrowEvent};
 use solana_account::ReadableAccount;
 
@@ -35,6 +36,16 @@ impl Runner<'_> {
         if *expected == Expected::None {
             return Ok(());
         }
+        if let Expected::ListingUpdated(want) = expected {
+            let got = listing_updated(logs);
+            if got.as_ref() != Some(want) {
+                return Err(fail(
+                    "event figures differ from the SDK's",
+                    format!("{op}: the program's ListingUpdated carries {got:?}; the model expects {want:?}"),
+                ));
+            }
+            return Ok(());
+        }
         let events = parse_logs(logs);
         let got = events.iter().find_map(|e| match (e, expected) {
             (EscrowEvent::Claimed(e), Expected::Claimed { .. }) => Some(Expected::Claimed {
@@ -62,9 +73,33 @@ impl Runner<'_> {
             (EscrowEvent::Dispute(e), Expected::Dispute { .. }) => {
                 Some(Expected::Dispute { locked: e.locked, refund_amount: e.refund_amount, renter_owed: e.renter_owed })
             }
-            (EscrowEvent::Withdrawn(e), Expected::Withdrawn { .. }) => {
-                Some(Expected::Withdrawn { amount: e.amount, vault_closed: e.vault_closed })
-            }
+            (EscrowEvent::Withdrawn(e), Expected::Withdrawn { .. }) => Some(Expected::Withdrawn {
+                amount: e.amount,
+                surplus: e.surplus,
+                owed: [e.provider_owed, e.fee_owed, e.renter_owed],
+                vault_closed: e.vault_closed,
+            }),
+            (EscrowEvent::Delivered(e), Expected::Delivered { .. }) => Some(Expected::Delivered {
+                provider_amount: e.provider_amount,
+                fee_amount: e.fee_amount,
+                renter_amount: e.renter_amount,
+                surplus: e.surplus,
+                owed: [e.provider_owed, e.fee_owed, e.renter_owed],
+                vault_closed: e.vault_closed,
+            }),
+            (EscrowEvent::Rated(e), Expected::Rated { .. }) => Some(Expected::Rated { rating: e.rating }),
+            (EscrowEvent::Closed(e), Expected::Closed { .. }) => Some(Expected::Closed {
+                settled: e.settled,
+                deposited: e.deposited,
+                provider_paid: e.provider_paid,
+                fee_paid: e.fee_paid,
+                refunded: e.refunded,
+                swept: e.swept,
+                billed_seconds: e.billed_seconds,
+                ended_at: e.ended_at,
+                rating: e.rating,
+                rated_before: e.rated_before,
+            }),
             _ => None,
         });
         if got.as_ref() != Some(expected) {
@@ -237,6 +272,18 @@ impl Runner<'_> {
         }
         Ok(())
     }
+}
+
+/// The parameters a `ListingUpdated` event in `logs` carries (the transaction holds only the
+/// program's own instruction, so every data line is the program's).
+fn listing_updated(logs: &[String]) -> Option<ListingParams> {
+    use anchor_lang::{AnchorDeserialize, Discriminator};
+    use base64::Engine;
+    logs.iter().filter_map(|l| l.strip_prefix("Program data: ")).find_map(|b64| {
+        let data = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+        let body = data.strip_prefix(ListingUpdated::DISCRIMINATOR)?;
+        ListingUpdated::deserialize(&mut &body[..]).ok().map(|e| e.params)
+    })
 }
 
 /// The lines of two Debug renderings that differ.

@@ -3,7 +3,7 @@
 use gpu_escrow_sdk::accounts::{Config, Rental, RentalState};
 
 use super::fail::{crank_fail, fail, Fail};
-use super::fixtures::{HOLDERS, MINT_NAMES, NAMES, NW, STRANGER};
+use super::fixtures::{HOLDERS, MINT_NAMES, NAMES, NW, RENTERS, STRANGER};
 use super::op::{Dest, Op, Redirect, Who};
 use super::runner::Runner;
 
@@ -21,8 +21,10 @@ impl Runner<'_> {
     /// - cranked by a stranger one second before its bound, it is refused; at its bound the
     ///   crank ends it (Cancelled or Settled), whatever state the payees' accounts are in (a
     ///   vault the issuer froze must be thawed first: SECURITY.md §4);
-    /// - once every account is thawed and reopened, the payees withdraw everything held, every
-    ///   vault closes, and the renters close every rental (rating those that billed 10 minutes);
+    /// - once every account is thawed and reopened, a stranger's `deliver_owed` delivers
+    ///   everything held (for two rentals in three; the payees withdraw the rest), every vault
+    ///   closes, and the renters rate (before draining for every other rental, with
+    ///   `rate_rental`) and close every rental (rating those that billed 10 minutes);
     /// - every wallet's tokens then differ from what it started with by exactly what the final
     ///   ledgers allot it, and all tokens of each mint are back in wallets.
     pub fn crank_and_drain(&mut self) -> Result<(), Fail> {
@@ -88,18 +90,41 @@ impl Runner<'_> {
                 ));
             }
         }
-        // Every payee can receive again, and every vault can pay.
+        // Every vault can pay. A stranger delivers what is held (for every other rental) before
+        // any payee's account is repaired, then again once the renters' are: what reaches a
+        // payee that can receive leaves, the rest stays held (or nothing moves at all).
         for i in 0..self.m.rentals.len() {
             self.step(&Op::FreezeVault { rental: i, frozen: false })?;
         }
+        self.deliver_round(|i| i % 2 == 0)?;
+        for h in RENTERS {
+            self.repair(h)?;
+        }
+        self.deliver_round(|i| i % 4 < 2)?;
+        // Every payee can receive again.
         for h in HOLDERS {
-            for mint in 0..2 {
-                self.step(&Op::Freeze { wallet: h, mint, frozen: false })?;
-                self.step(&Op::ReopenAta { wallet: h, mint })?;
-            }
-            self.step(&Op::Memo { wallet: h, on: false })?;
+            self.repair(h)?;
         }
         for i in 0..self.m.rentals.len() {
+            let mr = &self.m.rentals[i];
+            let rateable =
+                |r: &Rental| r.state == RentalState::Settled && r.billed_seconds >= Rental::MIN_RATED_BILLED_SECS;
+            // A rating does not wait on held funds (the mint's minimum amount decides).
+            if mr.exists && i % 2 == 0 && rateable(&mr.r) {
+                self.step(&Op::Rate { rental: i, by: Who::Renter, rating: 1 + (i % 5) as u8 })?;
+            }
+            let mr = &self.m.rentals[i];
+            if mr.exists && mr.vault_open && i % 3 != 0 {
+                // Every payee's associated account can receive now: everything is delivered.
+                self.step(&Op::Deliver { rental: i, by: Who::Stranger, redirect: Redirect::None })?;
+                let r = &self.m.rentals[i].r;
+                if r.provider_owed + r.fee_owed + r.renter_owed > 0 || self.m.rentals[i].vault_open {
+                    return Err(crank_fail(
+                        "held funds not delivered",
+                        format!("rental #{i}: deliver_owed left funds held although every account can receive"),
+                    ));
+                }
+            }
             for by in [Who::Provider, Who::Treasury, Who::Renter] {
                 let mr = &self.m.rentals[i];
                 let payee = self.who(by, i);
@@ -119,8 +144,9 @@ impl Runner<'_> {
                 ));
             }
             if mr.exists {
-                // Rate what billed at least 10 minutes (the mint's minimum amount decides).
-                if mr.r.state == RentalState::Settled && mr.r.billed_seconds >= Rental::MIN_RATED_BILLED_SECS {
+                // Rate what billed at least 10 minutes (the mint's minimum amount decides; a
+                // rental rated above is refused as AlreadyRated).
+                if rateable(&mr.r) {
                     self.step(&Op::Close { rental: i, by: Who::Renter, rating: Some(1 + (i % 5) as u8) })?;
                 }
                 if self.m.rentals[i].exists {
@@ -135,6 +161,25 @@ impl Runner<'_> {
             f.at = "(final accounts)".into();
             f
         })
+    }
+
+    /// The issuer thaws `wallet`'s accounts, it reopens them and stops requiring memos.
+    fn repair(&mut self, wallet: usize) -> Result<(), Fail> {
+        for mint in 0..2 {
+            self.step(&Op::Freeze { wallet, mint, frozen: false })?;
+            self.step(&Op::ReopenAta { wallet, mint })?;
+        }
+        self.step(&Op::Memo { wallet, on: false })
+    }
+
+    /// A stranger's `deliver_owed` on each chosen rental whose vault is still open.
+    fn deliver_round(&mut self, chosen: impl Fn(usize) -> bool) -> Result<(), Fail> {
+        for i in 0..self.m.rentals.len() {
+            if chosen(i) && self.m.rentals[i].exists && self.m.rentals[i].vault_open {
+                self.step(&Op::Deliver { rental: i, by: Who::Stranger, redirect: Redirect::None })?;
+            }
+        }
+        Ok(())
     }
 
     fn final_accounts(&self) -> Result<(), Fail> {
@@ -176,10 +221,22 @@ impl Runner<'_> {
             }
         }
         for (i, l) in m.listings.iter().enumerate() {
-            if l.exists && l.l.active_rentals != 0 {
+            if l.exists && (l.l.active_rentals != 0 || l.l.disputed_rentals != 0) {
                 return Err(fail(
                     "final accounts",
-                    format!("listing L{i} still counts {} active rentals", l.l.active_rentals),
+                    format!(
+                        "listing L{i} still counts {} active and {} disputed rentals",
+                        l.l.active_rentals, l.l.disputed_rentals
+                    ),
+                ));
+            }
+        }
+        // Every token a stranger sent to a vault went back to the renter, as the ledger says.
+        for (i, mr) in m.rentals.iter().enumerate() {
+            if mr.r.swept != mr.gifts_total {
+                return Err(fail(
+                    "final accounts",
+                    format!("rental #{i}: swept {} in the ledger, strangers sent {}", mr.r.swept, mr.gifts_total),
                 ));
             }
         }

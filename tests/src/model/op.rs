@@ -18,13 +18,18 @@ pub enum Who {
 }
 
 /// Which payee token account the caller replaces with its own (a caller trying to redirect
-/// someone else's payout).
+/// someone else's payout), or which account it names for its own share (a payee may name any).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Redirect {
     None,
     Renter,
     Provider,
     Treasury,
+    /// For each share of its own, the caller passes its second (parking) account.
+    OwnToParking,
+    /// For each share of its own, the caller passes the stranger's account (that cannot
+    /// receive for it: the share is held).
+    OwnToStranger,
 }
 
 /// How the terms the renter signs compare with the listing's current ones.
@@ -119,10 +124,22 @@ pub enum Op {
         by: Who,
         rating: Option<u8>,
     },
+    /// `rate_rental`: a rating without closing (0 and 6 are out of range).
+    Rate {
+        rental: usize,
+        by: Who,
+        rating: u8,
+    },
     Withdraw {
         rental: usize,
         by: Who,
         dest: Dest,
+    },
+    /// `deliver_owed`: anyone delivers what the vault holds to the payees' associated accounts.
+    Deliver {
+        rental: usize,
+        by: Who,
+        redirect: Redirect,
     },
     /// The stranger sends tokens straight to the rental's vault.
     Gift {
@@ -207,7 +224,9 @@ impl Op {
             Op::ResolveExpired { .. } => "resolve_expired",
             Op::Close { rating: None, .. } => "close",
             Op::Close { rating: Some(_), .. } => "close (rated)",
+            Op::Rate { .. } => "rate_rental",
             Op::Withdraw { .. } => "withdraw_owed",
+            Op::Deliver { .. } => "deliver_owed",
             Op::Gift { .. } => "gift to vault",
             Op::Freeze { .. } => "freeze/thaw",
             Op::FreezeVault { .. } => "freeze/thaw vault",
@@ -237,6 +256,8 @@ fn redirect_str(r: Redirect) -> &'static str {
         Redirect::Renter => " (passing its own account as the renter's)",
         Redirect::Provider => " (passing its own account as the provider's)",
         Redirect::Treasury => " (passing its own account as the treasury's)",
+        Redirect::OwnToParking => " (passing its second account for its own shares)",
+        Redirect::OwnToStranger => " (passing the stranger's account for its own shares)",
     }
 }
 
@@ -277,7 +298,11 @@ impl fmt::Display for Op {
                 write!(f, "resolve_expired_dispute #{rental} by {by:?}{}", redirect_str(*redirect))
             }
             Op::Close { rental, by, rating } => write!(f, "close #{rental} by {by:?}, rating {rating:?}"),
+            Op::Rate { rental, by, rating } => write!(f, "rate_rental #{rental} by {by:?}, rating {rating}"),
             Op::Withdraw { rental, by, dest } => write!(f, "withdraw_owed #{rental} by {by:?} into {dest:?}"),
+            Op::Deliver { rental, by, redirect } => {
+                write!(f, "deliver_owed #{rental} by {by:?}{}", redirect_str(*redirect))
+            }
             Op::Gift { rental, amount } => write!(f, "stranger sends {amount} to the vault of #{rental}"),
             Op::Freeze { wallet, mint, frozen } => write!(
                 f,

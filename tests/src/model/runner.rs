@@ -136,9 +136,18 @@ fn failure(f: litesvm::types::FailedTransactionMetadata) -> svm::Failure {
     let logs = f.meta.logs.clone();
     let name = match gpu_escrow_sdk::SdkError::from_transaction_error(&f.err, logs.clone()) {
         gpu_escrow_sdk::SdkError::Program { name, .. } => name,
-        other => other.to_string(),
+        // A code the IDL does not know (yet): the name Anchor logged with it.
+        other => anchor_error_name(&logs).unwrap_or_else(|| other.to_string()),
     };
     svm::Failure { name, logs }
+}
+
+/// The error name in Anchor's "AnchorError ... Error Code: <name>. Error Number: ..." log line.
+fn anchor_error_name(logs: &[String]) -> Option<String> {
+    logs.iter().find_map(|l| {
+        let rest = l.split("Error Code: ").nth(1)?;
+        rest.split('.').next().map(str::to_string)
+    })
 }
 
 /// Maps the token programs' refusals to the model's names for them.

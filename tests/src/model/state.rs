@@ -2,12 +2,27 @@
 //! rules (`Vault::pay_share`, `Settle::payout_and_close`, `EndUnactivated::refund_all`) applied
 //! to it; and the figures an instruction's event must carry ([`Expected`]).
 use anchor_lang::prelude::Pubkey;
-use gpu_escrow_sdk::accounts::{AcceptedMint, Config, Listing, Provider, Rental, RentalState};
+use gpu_escrow_sdk::accounts::{AcceptedMint, Config, Listing, ListingParams, Provider, Rental, RentalState};
 use gpu_escrow_sdk::ix::RentalKeys;
 use gpu_escrow_sdk::quote::Settlement;
 
 use super::fixtures::{provider_slot, NW};
+use super::plan::TOKEN_FROZEN;
 use super::world::World;
+
+/// A token account passed to the program: `wallet`'s associated account of the rental's
+/// mint, or its second ("parking") account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Holder {
+    pub wallet: usize,
+    pub parking: bool,
+}
+
+impl Holder {
+    pub fn ata(wallet: usize) -> Holder {
+        Holder { wallet, parking: false }
+    }
+}
 
 /// What the model expects of one wallet's accounts of one mint.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,9 +84,11 @@ pub struct Model {
     /// Fee tokens each wallet received as (or on behalf of) the treasury, per mint.
     pub fee_received: [[u64; 2]; NW],
     pub initial_holdings: [[u64; 2]; NW],
-    /// Set while predicting an instruction that would move tokens in or out of a frozen vault:
-    /// the token program refuses (closing it empty is allowed), and the whole instruction fails.
-    pub(super) touched_frozen_vault: bool,
+    /// The first refusal met while predicting an instruction's effects, in the order the
+    /// program acts: a payee's share passed to an account other than its associated one by
+    /// someone else (`NotCanonicalPayeeAccount`), or tokens moved in or out of a frozen vault
+    /// (the token program refuses; closing it empty is allowed). The whole instruction fails.
+    pub(super) failure: Option<&'static str>,
 }
 
 impl Model {
@@ -97,7 +114,6 @@ impl Model {
                 rentals_completed: 0,
                 seconds_billed: 0,
                 no_shows: 0,
-                disputes_against: 0,
                 disputes_lost: 0,
                 rating_sum: 0,
                 rating_count: 0,
@@ -110,7 +126,19 @@ impl Model {
             minted: [0; 2],
             fee_received: [[0; 2]; NW],
             initial_holdings: [[0; 2]; NW],
-            touched_frozen_vault: false,
+            failure: None,
+        }
+    }
+
+    /// Records the instruction's first refusal (later ones are never reached).
+    pub(super) fn refuse(&mut self, error: &'static str) {
+        self.failure.get_or_insert(error);
+    }
+
+    /// Records a token transfer out of (or into) rental `ri`'s vault: refused if it is frozen.
+    pub(super) fn vault_transfer(&mut self, ri: usize) {
+        if self.rentals[ri].vault_frozen {
+            self.refuse(TOKEN_FROZEN);
         }
     }
 
@@ -129,17 +157,35 @@ impl Model {
     }
 
     /// `Vault::pay_share`: delivers `new` plus what is already held for the payee, or holds it.
-    /// Returns the amount delivered.
-    pub(super) fn pay_share(&mut self, ri: usize, holder: usize, payee: usize, new: u64, owed: &mut u64) -> u64 {
+    /// `holder` is the account passed for the payee, `caller` who signed: a non-zero total
+    /// for someone other than the caller must go to the payee's own associated account, or the
+    /// instruction fails; a payee that calls may name any account. Returns the amount delivered.
+    pub(super) fn pay_share(
+        &mut self,
+        ri: usize,
+        caller: usize,
+        holder: Holder,
+        payee: usize,
+        new: u64,
+        owed: &mut u64,
+    ) -> u64 {
         let mint = self.rentals[ri].mint;
         let total = new.checked_add(*owed).expect("owed fits");
         if total == 0 {
             *owed = 0;
             return 0;
         }
-        if self.can_receive(holder, false, payee, mint) {
-            self.touched_frozen_vault |= self.rentals[ri].vault_frozen;
-            self.tokens[payee][mint].amount += total;
+        if payee != caller && holder != Holder::ata(payee) {
+            self.refuse("NotCanonicalPayeeAccount");
+        }
+        if self.can_receive(holder.wallet, holder.parking, payee, mint) {
+            self.vault_transfer(ri);
+            let t = &mut self.tokens[payee][mint];
+            if holder.parking {
+                t.parking += total;
+            } else {
+                t.amount += total;
+            }
             self.rentals[ri].vault -= total;
             *owed = 0;
             total
@@ -158,14 +204,18 @@ impl Model {
     }
 
     /// `Settle::payout_and_close` with settlement `s` computed by the SDK; `to` holds whose
-    /// token accounts were passed for the renter, the provider and the treasury.
+    /// token accounts were passed for the renter, the provider and the treasury. A dispute
+    /// decided against the provider (`lost`) credits nothing to its record.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn payout_and_close(
         &mut self,
         w: &World,
         ri: usize,
         s: Settlement,
         ended_at: i64,
-        to: [usize; 3],
+        caller: usize,
+        to: [Holder; 3],
+        lost: bool,
     ) -> Expected {
         let treasury = self.treasury(w);
         let (renter, provider, mint) = (self.rentals[ri].renter, self.rentals[ri].provider, self.rentals[ri].mint);
@@ -176,10 +226,10 @@ impl Model {
         assert_eq!(swept, self.rentals[ri].gifts, "model: the vault's surplus is what strangers sent");
         let to_renter = s.refund + swept;
         let (mut po, mut fo, mut ro) = (r.provider_owed, r.fee_owed, r.renter_owed);
-        self.pay_share(ri, to[1], provider, s.provider_delta, &mut po);
-        let fee = self.pay_share(ri, to[2], treasury, s.fee_delta, &mut fo);
+        self.pay_share(ri, caller, to[1], provider, s.provider_delta, &mut po);
+        let fee = self.pay_share(ri, caller, to[2], treasury, s.fee_delta, &mut fo);
         self.fee_received[treasury][mint] += fee;
-        self.pay_share(ri, to[0], renter, to_renter, &mut ro);
+        self.pay_share(ri, caller, to[0], renter, to_renter, &mut ro);
         let mr = &mut self.rentals[ri];
         mr.gifts = 0;
         if po == 0 && fo == 0 && ro == 0 {
@@ -191,15 +241,26 @@ impl Model {
         r.fee_paid += s.fee_delta;
         r.refunded += s.refund;
         (r.provider_owed, r.fee_owed, r.renter_owed) = (po, fo, ro);
+        r.swept += swept;
+        let was_disputed = r.state == RentalState::Disputed;
         r.state = RentalState::Settled;
         r.ended_at = ended_at;
         r.billed_seconds = s.billable_seconds;
+        let r = r.clone();
         let listing = mr.listing;
         let l = &mut self.listings[listing].l;
-        l.active_rentals = l.active_rentals.saturating_sub(1);
-        let p = self.profile(provider);
-        p.rentals_completed += 1;
-        p.seconds_billed += s.billable_seconds;
+        // A disputed rental gave its listing slot back when the dispute opened.
+        if was_disputed {
+            l.disputed_rentals -= 1;
+        } else {
+            l.active_rentals -= 1;
+        }
+        if counts_for_reputation(&r) && !lost {
+            let p = self.profile(provider);
+            p.rentals_completed += 1;
+            p.seconds_billed += r.billed_seconds;
+            p.heartbeats += creditable_heartbeats(&r);
+        }
         Expected::Settled {
             billed_seconds: s.billable_seconds,
             provider_amount: s.provider_delta,
@@ -212,14 +273,21 @@ impl Model {
     }
 
     /// `EndUnactivated::refund_all`.
-    pub(super) fn refund_all(&mut self, ri: usize, to_renter: usize, no_show: bool, declined: bool) -> Expected {
+    pub(super) fn refund_all(
+        &mut self,
+        ri: usize,
+        caller: usize,
+        to_renter: Holder,
+        no_show: bool,
+        declined: bool,
+    ) -> Expected {
         let now = self.now;
         let (renter, provider) = (self.rentals[ri].renter, self.rentals[ri].provider);
         let amount = self.rentals[ri].r.deposited;
         let held = self.rentals[ri].vault;
         let swept = held - amount;
         let mut ro = 0;
-        self.pay_share(ri, to_renter, renter, held, &mut ro);
+        self.pay_share(ri, caller, to_renter, renter, held, &mut ro);
         let mr = &mut self.rentals[ri];
         mr.gifts = 0;
         if ro == 0 {
@@ -227,11 +295,12 @@ impl Model {
         }
         mr.r.refunded += amount;
         mr.r.renter_owed = ro;
+        mr.r.swept += swept;
         mr.r.state = RentalState::Cancelled;
         mr.r.ended_at = now;
         let listing = mr.listing;
         let l = &mut self.listings[listing].l;
-        l.active_rentals = l.active_rentals.saturating_sub(1);
+        l.active_rentals -= 1;
         if no_show {
             self.profile(provider).no_shows += 1;
         }
@@ -272,6 +341,68 @@ pub enum Expected {
     },
     Withdrawn {
         amount: u64,
+        surplus: u64,
+        /// Still held for the provider, the treasury and the renter afterwards.
+        owed: [u64; 3],
         vault_closed: bool,
     },
+    Delivered {
+        provider_amount: u64,
+        fee_amount: u64,
+        renter_amount: u64,
+        surplus: u64,
+        owed: [u64; 3],
+        vault_closed: bool,
+    },
+    Rated {
+        rating: u8,
+    },
+    /// The final ledger `close_rental` reports.
+    Closed {
+        settled: bool,
+        deposited: u64,
+        provider_paid: u64,
+        fee_paid: u64,
+        refunded: u64,
+        swept: u64,
+        billed_seconds: u64,
+        ended_at: i64,
+        rating: u8,
+        rated_before: bool,
+    },
+    ListingUpdated(ListingParams),
+}
+
+/// Whether a settled rental counts towards its provider's reputation, from the rules as
+/// SECURITY.md §5 states them: at least 10 minutes billed, and at least the gross the mint
+/// required when the rental opened paid for them.
+pub(super) fn counts_for_reputation(r: &Rental) -> bool {
+    r.state == RentalState::Settled
+        && r.billed_seconds >= Rental::MIN_RATED_BILLED_SECS
+        && r.provider_paid + r.fee_paid >= r.min_counted_gross
+}
+
+/// The heartbeats a counted rental credits: those recorded, at most one per interval of
+/// billed time plus the first; none without an SLA.
+pub(super) fn creditable_heartbeats(r: &Rental) -> u64 {
+    if r.heartbeat_interval_secs == 0 {
+        return 0;
+    }
+    (r.heartbeats as u64).min(r.billed_seconds / r.heartbeat_interval_secs as u64 + 1)
+}
+
+/// `Rental::check_rating`'s refusals of a renter's rating, as the model sees them.
+pub(super) fn rating_errors(e: &mut Vec<&'static str>, r: &Rental, stars: u8) {
+    if !(1..=5).contains(&stars) {
+        e.push("InvalidRating");
+    }
+    if r.state != RentalState::Settled {
+        e.push("RatingNotAllowed");
+    }
+    if r.rated {
+        e.push("AlreadyRated");
+    }
+    if !counts_for_reputation(r) {
+        e.push("RatingNotEarned");
+    }
 }

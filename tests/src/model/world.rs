@@ -211,7 +211,7 @@ impl World {
             minted,
             fee_received: [[0; 2]; NW],
             initial_holdings: std::array::from_fn(|w| [0, 1].map(|m| tokens[w][m].amount + tokens[w][m].parking)),
-            touched_frozen_vault: false,
+            failure: None,
         }
     }
 

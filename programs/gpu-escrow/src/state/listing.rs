@@ -29,6 +29,9 @@ pub struct Listing {
     /// The next rental's id. Rental addresses derive from (listing, id) and ids never repeat,
     /// so a closed rental's address can never hold a second escrow.
     pub rentals_opened: u64,
+    /// Disputed rentals still to be settled. They gave their slot back (billing stopped when
+    /// the dispute opened), but the listing cannot close until they are settled.
+    pub disputed_rentals: u16,
 }
 
 impl Listing {

@@ -1,5 +1,6 @@
 use anchor_lang::prelude::*;
 
+use crate::errors::EscrowError;
 use crate::math::Meter;
 use crate::seeds;
 
@@ -63,8 +64,19 @@ pub struct Rental {
     pub renter_owed: u64,
     pub bump: u8,
     pub vault_bump: u8,
-    /// The access account's bump, so clients find it whatever bump the opener chose.
+    /// The access account's bump (canonical, like the others; kept so clients need not search).
     pub access_bump: u8,
+    /// The accepted mint's `min_rated_gross` when the rental opened: the gross a rental must
+    /// bill to count towards reputation, fixed for this rental like its other terms.
+    pub min_counted_gross: u64,
+    /// Heartbeats that moved this rental's SLA forward; added to the provider's figure only
+    /// if the rental counts, and at most one per interval of billed time.
+    pub heartbeats: u32,
+    /// Set once the renter has rated this rental; a rental is rated at most once.
+    pub rated: bool,
+    /// Tokens others sent to the vault, returned to the renter over the rental's life (on
+    /// top of `refunded`), so the final ledger accounts for every token that left the vault.
+    pub swept: u64,
 }
 
 impl Rental {
@@ -87,9 +99,38 @@ impl Rental {
         }
     }
 
-    /// Only rentals that billed at least this long may be rated, so a rating costs real
-    /// rental time (and its platform fee), not just transaction fees.
+    /// Only rentals that billed at least this long count towards reputation or may be rated,
+    /// so each counted rental, second or rating costs real rental time (and its platform
+    /// fee), not just transaction fees.
     pub const MIN_RATED_BILLED_SECS: u64 = 600;
+
+    /// Whether this rental counts towards the provider's reputation: settled, with at least
+    /// `MIN_RATED_BILLED_SECS` billed and at least `min_counted_gross` paid for them (the
+    /// renter cannot be the provider: `open_rental` refuses that).
+    pub fn counts_for_reputation(&self) -> bool {
+        self.state == RentalState::Settled
+            && self.billed_seconds >= Self::MIN_RATED_BILLED_SECS
+            && self.provider_paid.saturating_add(self.fee_paid) >= self.min_counted_gross
+    }
+
+    /// A renter's 1-5 rating is accepted once per rental, and only for a rental that counts.
+    pub fn check_rating(&self, stars: u8) -> Result<()> {
+        require!((1..=5).contains(&stars), EscrowError::InvalidRating);
+        require!(self.state == RentalState::Settled, EscrowError::RatingNotAllowed);
+        require!(!self.rated, EscrowError::AlreadyRated);
+        require!(self.counts_for_reputation(), EscrowError::RatingNotEarned);
+        Ok(())
+    }
+
+    /// Heartbeats the provider's profile may credit for this rental: those recorded, but no
+    /// more than one per heartbeat interval of billed time (plus the first).
+    pub fn creditable_heartbeats(&self) -> u64 {
+        if self.heartbeat_interval_secs == 0 {
+            return 0;
+        }
+        let bound = self.billed_seconds / self.heartbeat_interval_secs as u64 + 1;
+        (self.heartbeats as u64).min(bound)
+    }
 
     pub fn is_party(&self, key: &Pubkey) -> bool {
         *key == self.renter || *key == self.provider

@@ -60,7 +60,8 @@ impl Runner<'_> {
                 }
                 ListingAction::Pause(_) => {}
                 ListingAction::Close => {
-                    if ml.l.active_rentals != 0 {
+                    // Disputed rentals gave their slot back but must still settle first.
+                    if ml.l.active_rentals != 0 || ml.l.disputed_rentals != 0 {
                         e.push("ListingHasRentals");
                     }
                 }
@@ -70,8 +71,10 @@ impl Runner<'_> {
             }
             let mut n = self.m.clone();
             let nl = &mut n.listings[li];
+            let mut expected = Expected::None;
             match action {
                 ListingAction::Update(p) => {
+                    expected = Expected::ListingUpdated(p.clone());
                     let l = &mut nl.l;
                     l.price_per_hour = p.price_per_hour;
                     l.gpu_model = p.gpu_model;
@@ -89,7 +92,7 @@ impl Runner<'_> {
                 ListingAction::Pause(paused) => nl.l.paused = paused,
                 ListingAction::Close => nl.exists = false,
             }
-            Ok((n, Expected::None))
+            Ok((n, expected))
         })();
         self.program_plan(vec![ix], caller, prediction)
     }

@@ -15,7 +15,7 @@ use gpu_escrow_sdk::pda;
 use crate::model::fixtures::{ADMIN, P0, P1, STRANGER};
 use crate::model::op::{Op, Redirect, Who};
 use crate::model::runner::Runner;
-use crate::model::state::{Expected, Model};
+use crate::model::state::{Expected, Holder, Model};
 use market::ListingAction;
 use settlement::SettleKind;
 
@@ -58,17 +58,32 @@ impl Runner<'_> {
         }
     }
 
-    /// Whose token accounts go in the renter, provider and treasury slots.
-    fn payees(&self, ri: usize, caller: usize, redirect: Redirect) -> [usize; 3] {
+    /// Which token accounts go in the renter, provider and treasury slots.
+    fn payees(&self, ri: usize, caller: usize, redirect: Redirect) -> [Holder; 3] {
         let r = &self.m.rentals[ri];
-        let mut to = [r.renter, r.provider, self.m.treasury(self.w)];
-        match redirect {
-            Redirect::None => {}
-            Redirect::Renter => to[0] = caller,
-            Redirect::Provider => to[1] = caller,
-            Redirect::Treasury => to[2] = caller,
+        let payees = [r.renter, r.provider, self.m.treasury(self.w)];
+        let mut to = payees.map(Holder::ata);
+        for (slot, payee) in payees.into_iter().enumerate() {
+            match redirect {
+                Redirect::None => {}
+                Redirect::Renter if slot == 0 => to[slot] = Holder::ata(caller),
+                Redirect::Provider if slot == 1 => to[slot] = Holder::ata(caller),
+                Redirect::Treasury if slot == 2 => to[slot] = Holder::ata(caller),
+                Redirect::OwnToParking if payee == caller => to[slot] = Holder { wallet: caller, parking: true },
+                Redirect::OwnToStranger if payee == caller => to[slot] = Holder::ata(STRANGER),
+                _ => {}
+            }
         }
         to
+    }
+
+    /// The address of a token account of the rental's mint.
+    fn account(&self, h: Holder, mint: usize) -> Pubkey {
+        if h.parking {
+            self.w.parkings[h.wallet][mint]
+        } else {
+            self.ata(h.wallet, mint)
+        }
     }
 
     fn ata(&self, w: usize, mint: usize) -> Pubkey {
@@ -109,7 +124,9 @@ impl Runner<'_> {
             }
             Op::Dispute { rental: i, by, redirect } => rental(i).map(|ri| self.plan_dispute(ri, by, redirect)),
             Op::Close { rental: i, by, rating } => rental(i).map(|ri| self.plan_close(ri, by, rating)),
+            Op::Rate { rental: i, by, rating } => rental(i).map(|ri| self.plan_rate(ri, by, rating)),
             Op::Withdraw { rental: i, by, dest } => rental(i).and_then(|ri| self.plan_withdraw(ri, by, dest)),
+            Op::Deliver { rental: i, by, redirect } => rental(i).map(|ri| self.plan_deliver(ri, by, redirect)),
             Op::Gift { rental: i, amount } => rental(i).and_then(|ri| self.plan_gift(ri, amount)),
             Op::Freeze { wallet, mint, frozen } => self.plan_freeze(wallet, mint, frozen),
             Op::FreezeVault { rental: i, frozen } => rental(i).and_then(|ri| self.plan_freeze_vault(ri, frozen)),
@@ -136,7 +153,7 @@ impl Runner<'_> {
 
     fn program_plan(&self, ixs: Vec<Instruction>, payer: usize, prediction: Prediction) -> Plan {
         let prediction = match prediction {
-            Ok((n, _)) if n.touched_frozen_vault => Err(vec![TOKEN_FROZEN]),
+            Ok((n, _)) if n.failure.is_some() => Err(vec![n.failure.unwrap()]),
             p => p,
         };
         Plan { ixs, payer: self.pk(payer), prediction }

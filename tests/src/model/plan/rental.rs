@@ -6,7 +6,7 @@ use gpu_escrow_sdk::ix::{self, RentalKeys, RentalTerms};
 use gpu_escrow_sdk::quote;
 
 use super::{Plan, ANI, TOKEN_FROZEN, TOKEN_INSUFFICIENT};
-use crate::model::fixtures::{PROVIDERS, SEALED, SSH_KEY};
+use crate::model::fixtures::{SEALED, SSH_KEY};
 use crate::model::op::{Redirect, Terms, Who};
 use crate::model::runner::Runner;
 use crate::model::state::{Expected, MRental};
@@ -124,6 +124,11 @@ impl Runner<'_> {
                 bump,
                 vault_bump,
                 access_bump,
+                // The mint's minimum as the rental opens: a term of this rental from now on.
+                min_counted_gross: m.accepted[mint].as_ref().expect("accepted").min_rated_gross,
+                heartbeats: 0,
+                rated: false,
+                swept: 0,
             };
             let keys = RentalKeys {
                 rental,
@@ -196,16 +201,12 @@ impl Runner<'_> {
     pub(super) fn plan_heartbeat(&self, ri: usize, by: Who) -> Plan {
         let caller = self.who(by, ri);
         let mr = &self.m.rentals[ri];
-        let accounts = acc::Heartbeat {
-            provider: self.pk(caller),
-            provider_profile: self.w.profiles[caller],
-            rental: mr.keys.rental,
-        };
+        let accounts = acc::Heartbeat { provider: self.pk(caller), rental: mr.keys.rental };
         let ixs = vec![program_ix(accounts, args::Heartbeat {})];
         let prediction = (|| {
             let mut e: Vec<&'static str> = Vec::new();
-            if !mr.exists || !PROVIDERS.contains(&caller) {
-                e.push(ANI); // the rental, or the signer's provider profile
+            if !mr.exists {
+                e.push(ANI);
             }
             let (r, now) = (&mr.r, self.m.now);
             if caller != mr.provider {
@@ -227,9 +228,11 @@ impl Runner<'_> {
                 return Err(e);
             }
             let mut n = self.m.clone();
+            // Recorded on the rental; the profile credits them at settlement, if it counts.
             if now > r.last_heartbeat {
-                n.rentals[ri].r.last_heartbeat = now;
-                n.profile(mr.provider).heartbeats += 1;
+                let nr = &mut n.rentals[ri].r;
+                nr.last_heartbeat = now;
+                nr.heartbeats += 1;
             }
             Ok((n, Expected::None))
         })();
@@ -248,8 +251,8 @@ impl Runner<'_> {
             rental: k.rental,
             vault: k.vault,
             mint: k.mint,
-            provider_token: self.ata(to[1], mr.mint),
-            treasury_token: self.ata(to[2], mr.mint),
+            provider_token: self.account(to[1], mr.mint),
+            treasury_token: self.account(to[2], mr.mint),
             token_program: k.token_program,
         };
         let claim = program_ix(accounts, args::Claim {});
@@ -277,8 +280,8 @@ impl Runner<'_> {
             }
             let mut n = self.m.clone();
             let (mut po, mut fo) = (mr.r.provider_owed, mr.r.fee_owed);
-            n.pay_share(ri, to[1], mr.provider, due.provider_delta, &mut po);
-            let fee = n.pay_share(ri, to[2], treasury, due.fee_delta, &mut fo);
+            n.pay_share(ri, caller, to[1], mr.provider, due.provider_delta, &mut po);
+            let fee = n.pay_share(ri, caller, to[2], treasury, due.fee_delta, &mut fo);
             n.fee_received[treasury][mr.mint] += fee;
             let r = &mut n.rentals[ri].r;
             r.provider_paid += due.provider_delta;

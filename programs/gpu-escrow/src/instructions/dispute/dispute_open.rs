@@ -4,7 +4,7 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use crate::errors::EscrowError;
 use crate::events::DisputeOpened;
 use crate::instructions::now;
-use crate::state::{Provider, Rental, RentalState};
+use crate::state::{Listing, Rental, RentalState};
 use crate::token::Vault;
 
 /// Either party contests an Active rental. Accrual stops now; the not-yet-earned remainder
@@ -12,10 +12,11 @@ use crate::token::Vault;
 #[derive(Accounts)]
 pub struct OpenDispute<'info> {
     pub caller: Signer<'info>,
-    #[account(mut, has_one = mint @ EscrowError::WrongMint)]
+    #[account(mut, has_one = listing, has_one = mint @ EscrowError::WrongMint)]
     pub rental: Box<Account<'info, Rental>>,
-    #[account(mut, constraint = provider_profile.authority == rental.provider @ EscrowError::WrongProviderProfile)]
-    pub provider_profile: Box<Account<'info, Provider>>,
+    /// Gets the rental's slot back: billing stops now, so the machine is free to rent again.
+    #[account(mut)]
+    pub listing: Box<Account<'info, Listing>>,
     #[account(mut, address = rental.vault)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mint::token_program = token_program)]
@@ -43,7 +44,14 @@ impl OpenDispute<'_> {
         let (renter, mut renter_owed) = (a.rental.renter, a.rental.renter_owed);
         let authority = a.rental.to_account_info();
         a.rental.with_signer(|signer| {
-            let v = Vault { token_program: &a.token_program, vault: &a.vault, mint: &a.mint, authority, signer };
+            let v = Vault {
+                token_program: &a.token_program,
+                vault: &a.vault,
+                mint: &a.mint,
+                authority,
+                signer,
+                caller: a.caller.key(),
+            };
             v.pay_share(&a.renter_token, &renter, s.refund, &mut renter_owed)
         })?;
         let caller = a.caller.key();
@@ -56,10 +64,9 @@ impl OpenDispute<'_> {
         r.dispute_reason = reason_code;
         r.dispute_opened_at = t;
         r.dispute_locked = locked;
-        if caller == r.renter {
-            let p = &mut a.provider_profile;
-            p.disputes_against = p.disputes_against.saturating_add(1);
-        }
+        let l = &mut a.listing;
+        l.active_rentals = l.active_rentals.saturating_sub(1);
+        l.disputed_rentals = l.disputed_rentals.saturating_add(1);
         emit!(DisputeOpened {
             rental: r.key(),
             by: caller,

@@ -27,11 +27,12 @@ impl Settle<'_> {
     pub(crate) fn award(&mut self, provider_amount: u64, reason: SettleReason) -> Result<()> {
         let r = &self.rental;
         let s = r.meter().award(r.dispute_locked, provider_amount, r.billed_seconds)?;
-        if provider_amount < r.dispute_locked {
+        let lost = provider_amount < r.dispute_locked;
+        if lost {
             let p = &mut self.provider_profile;
             p.disputes_lost = p.disputes_lost.saturating_add(1);
         }
         let ended_at = self.rental.dispute_opened_at;
-        self.payout_and_close(s, ended_at, reason)
+        self.payout_and_close(s, ended_at, reason, !lost)
     }
 }

@@ -44,7 +44,14 @@ impl Claim<'_> {
         let (provider, treasury) = (a.rental.provider, a.config.treasury);
         let authority = a.rental.to_account_info();
         a.rental.with_signer(|signer| {
-            let v = Vault { token_program: &a.token_program, vault: &a.vault, mint: &a.mint, authority, signer };
+            let v = Vault {
+                token_program: &a.token_program,
+                vault: &a.vault,
+                mint: &a.mint,
+                authority,
+                signer,
+                caller: a.provider.key(),
+            };
             v.pay_share(&a.provider_token, &provider, due.provider_delta, &mut provider_owed)?;
             v.pay_share(&a.treasury_token, &treasury, due.fee_delta, &mut fee_owed)
         })?;

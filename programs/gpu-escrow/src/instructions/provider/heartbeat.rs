@@ -3,16 +3,15 @@ use anchor_lang::prelude::*;
 use crate::errors::EscrowError;
 use crate::events::HeartbeatRecorded;
 use crate::instructions::now;
-use crate::state::{Provider, Rental, RentalState};
+use crate::state::{Rental, RentalState};
 
 /// Proof of service for SLA listings. One instruction per rental; clients pack many rentals
 /// into one transaction (see the SDK's batch builders). Only heartbeats that move the SLA
-/// forward count towards the provider's reputation; a repeat in the same second is a no-op.
+/// forward are recorded (a repeat in the same second is a no-op), on the rental: the
+/// provider's profile credits them at settlement, if the rental counts.
 #[derive(Accounts)]
 pub struct Heartbeat<'info> {
     pub provider: Signer<'info>,
-    #[account(mut, constraint = provider_profile.authority == provider.key() @ EscrowError::WrongProviderProfile)]
-    pub provider_profile: Account<'info, Provider>,
     #[account(mut, has_one = provider @ EscrowError::NotProvider)]
     pub rental: Account<'info, Rental>,
 }
@@ -34,9 +33,9 @@ impl Heartbeat<'_> {
         ctx.accounts.validate(t)?;
         let counted = t > ctx.accounts.rental.last_heartbeat;
         if counted {
-            ctx.accounts.rental.last_heartbeat = t;
-            let p = &mut ctx.accounts.provider_profile;
-            p.heartbeats = p.heartbeats.saturating_add(1);
+            let r = &mut ctx.accounts.rental;
+            r.last_heartbeat = t;
+            r.heartbeats = r.heartbeats.saturating_add(1);
         }
         emit!(HeartbeatRecorded { rental: ctx.accounts.rental.key(), at: t, counted });
         Ok(())

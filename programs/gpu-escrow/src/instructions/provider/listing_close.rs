@@ -15,7 +15,8 @@ pub struct CloseListing<'info> {
 
 impl CloseListing<'_> {
     pub fn validate(&self) -> Result<()> {
-        require!(self.listing.active_rentals == 0, EscrowError::ListingHasRentals);
+        let l = &self.listing;
+        require!(l.active_rentals == 0 && l.disputed_rentals == 0, EscrowError::ListingHasRentals);
         Ok(())
     }
 

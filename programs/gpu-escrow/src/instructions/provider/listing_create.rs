@@ -61,6 +61,7 @@ impl CreateListing<'_> {
             paused: false,
             bump: ctx.bumps.listing,
             rentals_opened: 0,
+            disputed_rentals: 0,
         });
         emit!(ListingCreated {
             listing: a.listing.key(),

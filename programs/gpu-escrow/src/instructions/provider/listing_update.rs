@@ -35,7 +35,7 @@ impl UpdateListing<'_> {
         l.max_rental_secs = p.max_rental_secs;
         l.heartbeat_interval_secs = p.heartbeat_interval_secs;
         l.capacity = p.capacity;
-        emit!(ListingUpdated { listing: l.key(), price_per_hour: l.price_per_hour, capacity: l.capacity });
+        emit!(ListingUpdated { listing: l.key(), params: p });
         Ok(())
     }
 }

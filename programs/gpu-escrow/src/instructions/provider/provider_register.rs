@@ -24,7 +24,6 @@ impl RegisterProvider<'_> {
             rentals_completed: 0,
             seconds_billed: 0,
             no_shows: 0,
-            disputes_against: 0,
             disputes_lost: 0,
             rating_sum: 0,
             rating_count: 0,

@@ -85,8 +85,14 @@ impl EndUnactivated<'_> {
         let authority = self.rental.to_account_info();
         let renter_info = self.renter.to_account_info();
         self.rental.with_signer(|signer| -> Result<()> {
-            let v =
-                Vault { token_program: &self.token_program, vault: &self.vault, mint: &self.mint, authority, signer };
+            let v = Vault {
+                token_program: &self.token_program,
+                vault: &self.vault,
+                mint: &self.mint,
+                authority,
+                signer,
+                caller: self.caller.key(),
+            };
             v.pay_share(&self.renter_token, &renter, held, &mut renter_owed)?;
             if renter_owed == 0 {
                 v.close(renter_info)?;
@@ -96,6 +102,7 @@ impl EndUnactivated<'_> {
         let r = &mut self.rental;
         r.refunded = r.refunded.checked_add(amount).ok_or(EscrowError::AmountOverflow)?;
         r.renter_owed = renter_owed;
+        r.swept = r.swept.checked_add(swept).ok_or(EscrowError::AmountOverflow)?;
         r.state = RentalState::Cancelled;
         r.ended_at = t;
         self.listing.active_rentals = self.listing.active_rentals.saturating_sub(1);

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
-use crate::create::{create_pda_account, write_account};
+use crate::create::{create_pda_account, require_canonical_bump, write_account};
 use crate::errors::EscrowError;
 use crate::events::RentalOpened;
 use crate::instructions::now;
@@ -39,7 +39,8 @@ pub struct OpenRentalArgs {
     pub bumps: OpenBumps,
 }
 
-/// Bumps of the three accounts the open creates; the signed creation proves each address.
+/// Bumps of the three accounts the open creates; the signed creation proves each address,
+/// and each must be the canonical bump (`create::require_canonical_bump`).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpenBumps {
     pub rental: u8,
@@ -88,6 +89,12 @@ pub(crate) fn check_duration(deposit: u64, price_per_hour: u64, min_secs: u32, m
 }
 
 impl OpenRental<'_> {
+    /// The mint's rating minimum as the rental opens: it becomes this rental's term.
+    fn min_counted_gross(&self) -> Result<u64> {
+        let entry = AcceptedMint::load(&self.accepted_mint, &self.listing.mint).ok_or(EscrowError::MintNotAccepted)?;
+        Ok(entry.min_rated_gross)
+    }
+
     pub fn validate(&self, args: &OpenRentalArgs) -> Result<()> {
         let l = &self.listing;
         require!(!self.config.paused, EscrowError::MarketPaused);
@@ -123,6 +130,9 @@ impl OpenRental<'_> {
         let rental_info = a.rental.to_account_info();
         let access_info = a.access.to_account_info();
         let vault = a.vault.to_account_info();
+        require_canonical_bump(&[seeds::RENTAL, listing_key.as_ref(), &id], b.rental)?;
+        require_canonical_bump(&[seeds::ACCESS, rental_key.as_ref()], b.access)?;
+        require_canonical_bump(&[seeds::VAULT, rental_key.as_ref()], b.vault)?;
         let rental_seeds: &[&[u8]] = &[seeds::RENTAL, listing_key.as_ref(), &id, &[b.rental]];
         create_pda_account(payer.clone(), rental_info.clone(), 8 + Rental::INIT_SPACE, &crate::ID, rental_seeds)?;
         let access_seeds: &[&[u8]] = &[seeds::ACCESS, rental_key.as_ref(), &[b.access]];
@@ -172,6 +182,10 @@ impl OpenRental<'_> {
             bump: b.rental,
             vault_bump: b.vault,
             access_bump: b.access,
+            min_counted_gross: a.min_counted_gross()?,
+            heartbeats: 0,
+            rated: false,
+            swept: 0,
         };
         write_account(&rental_info, &rental)?;
         let access = RentalAccess {

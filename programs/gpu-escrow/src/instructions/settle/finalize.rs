@@ -20,6 +20,6 @@ impl Settle<'_> {
         ctx.accounts.validate_finalize(t)?;
         let meter = ctx.accounts.rental.meter();
         let s = meter.settle_at(t)?;
-        ctx.accounts.payout_and_close(s, meter.billing_stops_at(), SettleReason::Finalized)
+        ctx.accounts.payout_and_close(s, meter.billing_stops_at(), SettleReason::Finalized, true)
     }
 }

@@ -20,6 +20,6 @@ impl Settle<'_> {
         let t = now()?;
         let s = ctx.accounts.rental.meter().settle_at(t)?;
         let ended = t.min(ctx.accounts.rental.meter().billing_stops_at());
-        ctx.accounts.payout_and_close(s, ended, SettleReason::Stopped)
+        ctx.accounts.payout_and_close(s, ended, SettleReason::Stopped, true)
     }
 }

@@ -11,9 +11,11 @@ use crate::token::Vault;
 /// listing and provider. Shared by stop, finalize and both dispute resolutions.
 ///
 /// Payee token accounts are not required to be able to receive: whatever state one party's
-/// account is in (frozen by the issuer, closed, requiring memos, or simply the wrong account
-/// passed), the other parties are paid in this same instruction and that party's share stays
-/// in the vault until it withdraws (`withdraw_owed`).
+/// account is in (frozen by the issuer, closed, requiring memos), the other parties are paid
+/// in this same instruction and that party's share stays in the vault until it is delivered
+/// (`deliver_owed`, by anyone) or withdrawn (`withdraw_owed`). Each account must be its
+/// payee's associated token account unless the payee is the caller (`Vault::pay_or_hold`),
+/// so whoever settles cannot park another party's share by passing a wrong account.
 #[derive(Accounts)]
 pub struct Settle<'info> {
     pub caller: Signer<'info>,
@@ -31,14 +33,15 @@ pub struct Settle<'info> {
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
-    /// CHECK: paid only if it is the renter's live account for this mint (`token::can_receive`).
+    /// CHECK: the renter's associated token account (any of its own if it is the caller);
+    /// paid only if it can receive (`token::can_receive`), else the share is held.
     #[account(mut)]
     pub renter_token: UncheckedAccount<'info>,
-    /// CHECK: paid only if it is the provider's live account for this mint.
+    /// CHECK: as above, for the provider.
     #[account(mut)]
     pub provider_token: UncheckedAccount<'info>,
-    /// CHECK: paid only if it is the config treasury's live account for this mint (it may be
-    /// the same account as a party's, when the treasury is a party's wallet).
+    /// CHECK: as above, for the config's treasury (it may be the same account as a party's,
+    /// when the treasury is a party's wallet).
     #[account(mut)]
     pub treasury_token: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
@@ -47,9 +50,18 @@ pub struct Settle<'info> {
 impl Settle<'_> {
     /// Pays the provider and fee deltas and the renter's refund (plus anything sent to the
     /// vault by others), each to its payee or held for it, closes the vault once nothing is
-    /// held, marks the rental Settled at `ended_at` and releases the listing slot.
-    pub fn payout_and_close(&mut self, s: Settlement, ended_at: i64, reason: SettleReason) -> Result<()> {
+    /// held, marks the rental Settled at `ended_at` and releases the listing slot. `creditable`
+    /// is false for a dispute decided against the provider: its seconds are not a service the
+    /// provider's record may claim, whatever the earlier claims came to.
+    pub fn payout_and_close(
+        &mut self,
+        s: Settlement,
+        ended_at: i64,
+        reason: SettleReason,
+        creditable: bool,
+    ) -> Result<()> {
         let r = &self.rental;
+        let was_disputed = r.state == RentalState::Disputed;
         let (renter, provider, treasury) = (r.renter, r.provider, self.config.treasury);
         let (mut provider_owed, mut fee_owed, mut renter_owed) = (r.provider_owed, r.fee_owed, r.renter_owed);
         // The vault holds what is not yet allotted plus what is held for payees; anything
@@ -67,8 +79,14 @@ impl Settle<'_> {
         let authority = self.rental.to_account_info();
         let renter_info = self.renter.to_account_info();
         self.rental.with_signer(|signer| -> Result<()> {
-            let v =
-                Vault { token_program: &self.token_program, vault: &self.vault, mint: &self.mint, authority, signer };
+            let v = Vault {
+                token_program: &self.token_program,
+                vault: &self.vault,
+                mint: &self.mint,
+                authority,
+                signer,
+                caller: self.caller.key(),
+            };
             v.pay_share(&self.provider_token, &provider, s.provider_delta, &mut provider_owed)?;
             v.pay_share(&self.treasury_token, &treasury, s.fee_delta, &mut fee_owed)?;
             v.pay_share(&self.renter_token, &renter, to_renter, &mut renter_owed)?;
@@ -83,6 +101,7 @@ impl Settle<'_> {
         r.fee_paid = r.fee_paid.checked_add(s.fee_delta).ok_or(EscrowError::AmountOverflow)?;
         r.refunded = r.refunded.checked_add(s.refund).ok_or(EscrowError::AmountOverflow)?;
         (r.provider_owed, r.fee_owed, r.renter_owed) = (provider_owed, fee_owed, renter_owed);
+        r.swept = r.swept.checked_add(swept).ok_or(EscrowError::AmountOverflow)?;
         r.state = RentalState::Settled;
         r.ended_at = ended_at;
         r.billed_seconds = s.billable_seconds;
@@ -91,10 +110,16 @@ impl Settle<'_> {
             EscrowError::LedgerInconsistent
         );
 
-        self.listing.active_rentals = self.listing.active_rentals.saturating_sub(1);
-        let p = &mut self.provider_profile;
-        p.rentals_completed = p.rentals_completed.saturating_add(1);
-        p.seconds_billed = p.seconds_billed.saturating_add(s.billable_seconds);
+        // A disputed rental gave its slot back when the dispute opened.
+        let l = &mut self.listing;
+        if was_disputed {
+            l.disputed_rentals = l.disputed_rentals.saturating_sub(1);
+        } else {
+            l.active_rentals = l.active_rentals.saturating_sub(1);
+        }
+        if creditable {
+            self.provider_profile.credit(r);
+        }
 
         emit!(RentalSettled {
             rental: r.key(),

@@ -63,9 +63,13 @@ impl WithdrawOwed<'_> {
         let rest = a.vault.amount.checked_sub(amount).ok_or(EscrowError::LedgerInconsistent)?;
         let surplus = if ended { rest.checked_sub(still_owed).ok_or(EscrowError::LedgerInconsistent)? } else { 0 };
         let (pay, close) = match (ended, who == r.renter) {
-            (true, true) => (amount + surplus, still_owed == 0),
+            (true, true) => {
+                r.swept = r.swept.checked_add(surplus).ok_or(EscrowError::AmountOverflow)?;
+                (amount + surplus, still_owed == 0)
+            }
             (true, false) => {
                 r.renter_owed = r.renter_owed.checked_add(surplus).ok_or(EscrowError::AmountOverflow)?;
+                r.swept = r.swept.checked_add(surplus).ok_or(EscrowError::AmountOverflow)?;
                 (amount, still_owed == 0 && surplus == 0)
             }
             (false, _) => (amount, false),
@@ -73,19 +77,31 @@ impl WithdrawOwed<'_> {
         let authority = r.to_account_info();
         let renter_info = a.renter.to_account_info();
         a.rental.with_signer(|signer| -> Result<()> {
-            let v = Vault { token_program: &a.token_program, vault: &a.vault, mint: &a.mint, authority, signer };
+            let v = Vault {
+                token_program: &a.token_program,
+                vault: &a.vault,
+                mint: &a.mint,
+                authority,
+                signer,
+                caller: a.payee.key(),
+            };
             v.pay(&a.destination, pay)?;
             if close {
                 v.close(renter_info)?;
             }
             Ok(())
         })?;
+        let r = &a.rental;
         emit!(Withdrawn {
-            rental: a.rental.key(),
+            rental: r.key(),
             payee: who,
             to: a.destination.key(),
             amount: pay,
-            vault_closed: close
+            surplus,
+            provider_owed: r.provider_owed,
+            fee_owed: r.fee_owed,
+            renter_owed: r.renter_owed,
+            vault_closed: close,
         });
         Ok(())
     }
