@@ -95,6 +95,11 @@ pub enum Command {
         /// Rental address
         rental: String,
     },
+    /// Anyone: deliver funds held in a rental to the payees' token accounts, once they can receive
+    Deliver {
+        /// Rental address
+        rental: String,
+    },
     /// Any payee: take out funds held for you because your token account could not receive
     Withdraw {
         /// Rental address
@@ -137,6 +142,13 @@ pub enum Command {
         /// Rating from 1 to 5 stars (needs at least 10 billed minutes) [default: no rating]
         #[arg(long, value_name = "N")]
         rate: Option<u8>,
+    },
+    /// Renter: rate a settled rental 1-5 (once; needs at least 10 billed minutes and the token's minimum)
+    Rate {
+        /// Rental address
+        rental: String,
+        /// Stars, 1 to 5
+        stars: u8,
     },
     /// Disputes: open (either party), resolve (arbiter), finalize-expired (anyone)
     #[command(subcommand)]

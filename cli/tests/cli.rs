@@ -87,8 +87,9 @@ fn a_full_rental_through_the_cli() {
     assert!(lines[0].starts_with("rental,role,state"));
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[1].contains(&rental) && lines[1].contains(",renter,"));
+    // Seconds of use do not count towards the provider's record either.
     let p = n.json(&m.renter, &["provider", "show", &pubkey(&m.provider)]);
-    assert_eq!((p["rating"].as_f64(), p["rentals_completed"].as_u64()), (None, Some(1)));
+    assert_eq!((p["rating"].as_f64(), p["rentals_completed"].as_u64()), (None, Some(0)));
 }
 
 #[test]
@@ -144,8 +145,9 @@ fn heartbeat_agent_and_claim_all() {
     n.wait_billed(&m.renter, &b);
     let hb = n.json(&m.provider, &["heartbeat", "--all", "--every", "1", "--rounds", "2"]);
     assert_eq!(hb["heartbeats"], 4, "two rentals, two rounds");
+    // Recorded on the rentals; the profile credits them only from rentals that count.
     let p = n.json(&m.provider, &["provider", "show"]);
-    assert_eq!(p["heartbeats"], 4);
+    assert_eq!(p["heartbeats"], 0);
     let claims = n.json(&m.provider, &["claim", "--all"]);
     assert_eq!(claims["claims"].as_array().unwrap().len(), 2);
     assert_eq!(claims["signatures"].as_array().unwrap().len(), 1, "both claims packed in one transaction");
@@ -302,6 +304,9 @@ fn market_filters_and_sorts_by_the_on_chain_rating() {
         4.5
     );
     assert!(n.json(&m.renter, &["market", "--min-rating", "4.6"])["listings"].as_array().unwrap().is_empty());
+    let record = &n.json(&m.renter, &["market"])["listings"][0]["provider_record"];
+    assert_eq!((record["rating_count"].as_u64(), record["rentals_completed"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(record["disputes_lost"].as_u64(), Some(0));
     let p = n.json(&m.renter, &["provider", "show", &pubkey(&m.provider)]);
     assert_eq!((p["rating"].as_f64(), p["rentals_completed"].as_u64()), (Some(4.5), Some(2)));
 }
@@ -339,11 +344,15 @@ fn no_payee_can_block_the_others_through_the_cli() {
     let human = n.run(&m.renter, &["status", &a]).success().stdout;
     assert!(human.contains("held for a payee"), "{human}");
     let e = n.run(&m.renter, &["close", &a]).failure();
-    assert!(e.stderr.contains("must withdraw first"), "{}", e.stderr);
+    assert!(e.stderr.contains("delivered or withdrawn first"), "{}", e.stderr);
     let e = n.run(&m.provider, &["withdraw", &a]).failure();
     assert!(e.stderr.contains("cannot receive"), "{}", e.stderr);
+    let e = n.run(&m.renter, &["deliver", &a]).failure();
+    assert!(e.stderr.contains("can receive") && e.stderr.contains("nothing was sent"), "{}", e.stderr);
+    // Thawed, anyone (here the renter, who wants to close) delivers the provider's share.
     set_frozen(&m, &m.provider, false);
-    n.run(&m.provider, &["withdraw", &a]).success();
+    let delivered = n.json(&m.renter, &["deliver", &a]);
+    assert_eq!(delivered["delivered"]["amount"].as_u64(), Some(held));
     assert_eq!(m.balance(&m.provider), held);
     // Nothing left: a re-run sends nothing and succeeds.
     let again = n.run(&m.provider, &["withdraw", &a]).success().stdout;

@@ -1,7 +1,7 @@
 //! Renter search over listings: server-side memcmp filters plus price, VRAM and rating.
 use std::collections::HashMap;
 
-use gpu_escrow_sdk::accounts::fixed_str;
+use gpu_escrow_sdk::accounts::{fixed_str, Provider};
 use gpu_escrow_sdk::client::ListingFilter;
 use gpu_escrow_sdk::Pubkey;
 use serde_json::json;
@@ -50,16 +50,20 @@ pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
         include_paused: false,
     };
     let listings = ctx.client.listings(&filter).await?;
-    let mut ratings: HashMap<Pubkey, Option<u64>> = HashMap::new();
+    // Each provider's record, fetched once. Every counter shown means what SECURITY.md §5
+    // says: credited only from rentals that count, disputes only when decided.
+    let mut profiles: HashMap<Pubkey, Option<Provider>> = HashMap::new();
     let mut tokens: HashMap<Pubkey, Token> = HashMap::new();
     for (_, l) in &listings {
-        if let std::collections::hash_map::Entry::Vacant(e) = ratings.entry(l.provider) {
-            e.insert(ctx.client.provider(&l.provider).await?.and_then(|p| p.rating_x100()));
+        if let std::collections::hash_map::Entry::Vacant(e) = profiles.entry(l.provider) {
+            e.insert(ctx.client.provider(&l.provider).await?);
         }
         if let std::collections::hash_map::Entry::Vacant(e) = tokens.entry(l.mint) {
             e.insert(Token::load(ctx, &l.mint).await?);
         }
     }
+    let ratings: HashMap<Pubkey, Option<u64>> =
+        profiles.iter().map(|(k, p)| (*k, p.as_ref().and_then(|p| p.rating_x100()))).collect();
     let min_rating = a.min_rating.map(|r| (r * 100.0).round() as u64);
     let mut listings: Vec<_> = listings
         .into_iter()
@@ -84,8 +88,10 @@ pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
     for (k, l) in &listings {
         let t = &tokens[&l.mint];
         let rating = ratings[&l.provider].map(|r| r as f64 / 100.0);
+        let profile = profiles[&l.provider].as_ref();
         let mut j = super::listing::listing_json(k, l, t);
         j["provider_rating"] = json!(rating);
+        j["provider_record"] = profile.map_or(json!(null), record_json);
         items.push(j);
         rows.push(vec![
             k.to_string(),
@@ -93,7 +99,11 @@ pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
             super::listing::stated(l.vram_gb.into()).map_or_else(|| "-".into(), |gb| format!("{gb} GB")),
             fixed_str(&l.region),
             format!("{}/h", t.show(l.price_per_hour)),
-            rating.map(|r| format!("{r:.1}")).unwrap_or_else(|| "-".into()),
+            match (rating, profile) {
+                (Some(r), Some(p)) => format!("{r:.1} ({})", p.rating_count),
+                _ => "-".into(),
+            },
+            profile.map_or_else(|| "-".into(), |p| p.rentals_completed.to_string()),
             format!("{}/{}", l.active_rentals, l.capacity),
             if l.heartbeat_interval_secs > 0 { duration(l.heartbeat_interval_secs as u64) } else { "-".into() },
         ]);
@@ -101,9 +111,22 @@ pub async fn run(ctx: &Context, a: MarketArgs) -> Result<Output, CliError> {
     let human = if rows.is_empty() {
         "no listings match".to_string()
     } else {
-        table(&["LISTING", "GPU", "VRAM", "REGION", "PRICE", "RATING", "IN USE", "SLA"], &rows)
+        table(&["LISTING", "GPU", "VRAM", "REGION", "PRICE", "RATING", "RENTALS", "IN USE", "SLA"], &rows)
     };
     Ok(Output::new(json!({ "listings": items }), human))
+}
+
+/// A provider's record as the market shows it: the counters that cost what they claim.
+pub fn record_json(p: &Provider) -> serde_json::Value {
+    json!({
+        "rating": p.rating_x100().map(|r| r as f64 / 100.0),
+        "rating_count": p.rating_count,
+        "rentals_completed": p.rentals_completed,
+        "seconds_billed": p.seconds_billed,
+        "heartbeats": p.heartbeats,
+        "no_shows": p.no_shows,
+        "disputes_lost": p.disputes_lost,
+    })
 }
 
 #[cfg(test)]

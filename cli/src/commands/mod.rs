@@ -15,6 +15,7 @@ pub mod claim;
 pub mod dev;
 pub mod dispute;
 pub mod heartbeat;
+pub mod held;
 pub mod listing;
 pub mod market;
 pub mod program;

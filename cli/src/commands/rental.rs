@@ -136,6 +136,42 @@ pub async fn close(ctx: &Context, rental: &str, rate: Option<u8>) -> Result<Outp
     ))
 }
 
+/// The renter rates a settled rental. Rating waits on nobody: funds still held for another
+/// payee do not matter. A rental is rated once; a re-run reports the rating already given.
+pub async fn rate(ctx: &Context, rental: &str, stars: u8) -> Result<Output, CliError> {
+    if !(1..=5).contains(&stars) {
+        return Err(CliError::Input(format!("the rating must be between 1 and 5, got {stars}")));
+    }
+    let (k, r) = rental_in(ctx, rental, &[RentalState::Settled]).await?;
+    let signer = ctx.signer()?;
+    let me = super::me(&signer);
+    if me != r.renter {
+        return Err(CliError::Refused(format!("only the renter ({}) can rate rental {}", r.renter, k.rental)));
+    }
+    if r.rated {
+        return Ok(Output::new(
+            json!({ "action": "rate", "rental": k.rental.to_string(), "already_done": true }),
+            format!("rate: rental {} is already rated (a rental is rated once); nothing was sent", k.rental),
+        ));
+    }
+    if !r.counts_for_reputation() {
+        return Err(CliError::Refused(format!(
+            "rental {} cannot be rated: a rating needs at least {} billed and the token's minimum amount paid \
+             (this one billed {})",
+            k.rental,
+            crate::output::duration(gpu_escrow_sdk::accounts::Rental::MIN_RATED_BILLED_SECS),
+            crate::output::duration(r.billed_seconds)
+        )));
+    }
+    let sig = send(ctx, &[ix::rate_rental(&k, stars)], &signer).await?;
+    Ok(done(
+        "rate",
+        &sig,
+        json!({ "rental": k.rental.to_string(), "rating": stars }),
+        &format!("rental rated {stars}/5"),
+    ))
+}
+
 /// A rental whose account is gone and whose history ends in a close: a re-run of `close`
 /// after its transaction landed unconfirmed is reported as done.
 async fn closed_already(ctx: &Context, rental: &str) -> Result<Option<Output>, CliError> {

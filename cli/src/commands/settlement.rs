@@ -1,13 +1,12 @@
 //! Sending a settlement (stop, finalize, dispute resolutions, cancel, decline, dispute open)
-//! and reporting what moved, plus withdrawing funds held for a payee whose account could
-//! not receive.
-use gpu_escrow_sdk::accounts::{state_name, Rental, RentalState};
+//! and reporting what moved. Funds held for a payee are delivered or withdrawn in [`super::held`].
+use gpu_escrow_sdk::accounts::{state_name, Rental};
 use gpu_escrow_sdk::ix::{self, RentalKeys};
 use gpu_escrow_sdk::{Instruction, Pubkey};
 use serde_json::json;
 
-use super::{done, rental_in, send, sol, Token};
-use crate::context::{parse_pubkey, Context};
+use super::{done, send, sol, Token};
+use crate::context::Context;
 use crate::error::CliError;
 use crate::output::{duration, Output};
 
@@ -130,48 +129,12 @@ pub fn report(
     {
         if amount > 0 {
             h.push_str(&format!(
-                "\nheld:      {} for the {who}, whose token account could not receive; they take it with `{}`",
+                "\nheld:      {} for the {who}, whose token account could not receive; anyone delivers it once it can (`{}`), or they withdraw it (`{}`)",
                 token.show(amount),
+                ctx.hint_for_others(&format!("deliver {}", k.rental)),
                 ctx.hint_for_others(&format!("withdraw {}", k.rental))
             ));
         }
     }
     (j, h)
-}
-
-pub async fn withdraw(ctx: &Context, rental: &str, to: Option<&str>) -> Result<Output, CliError> {
-    let (k, r) = rental_in(ctx, rental, &[]).await?;
-    let signer = ctx.signer()?;
-    let me = super::me(&signer);
-    let treasury = ctx.client.config().await?.treasury;
-    let owed = r.owed_to(&me, &treasury);
-    if owed == 0 {
-        // Not an error: a re-run after a withdrawal whose confirmation was lost lands here.
-        return Ok(Output::new(
-            json!({ "action": "withdraw", "rental": k.rental.to_string(), "withdrawn": 0, "already_done": true }),
-            format!("withdraw: nothing is held for {me} in rental {}; nothing was sent", k.rental),
-        ));
-    }
-    let token = Token::load(ctx, &k.mint).await?;
-    let (destination, payout) = match to {
-        Some(t) => {
-            let to = parse_pubkey(t, "--to token account")?;
-            (to, Payout::plain(vec![ix::withdraw_owed(&me, &k, &to)]))
-        }
-        None => {
-            let to = k.token_account_of(&me);
-            let open = matches!(r.state, RentalState::Funded | RentalState::Active | RentalState::Disputed);
-            (to, Payout::new(ctx, &me, &k, ix::withdraw_owed(&me, &k, &to), open).await?)
-        }
-    };
-    let sig = send(ctx, &payout.ixs, &signer).await?;
-    Ok(done(
-        "withdraw",
-        &sig,
-        json!({
-            "rental": k.rental.to_string(), "amount": token.json(owed), "to": destination.to_string(),
-            "unwrapped_to_sol": payout.unwraps,
-        }),
-        &format!("paid now:  {} to you, into {destination}{}", token.show(owed), payout.note),
-    ))
 }
