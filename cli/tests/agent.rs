@@ -1,15 +1,20 @@
 //! The provider agent as a separate process against a real validator: it activates with
 //! sealed access, declines what it cannot provision, keeps SLA rentals alive, claims by
-//! policy, tears down once per ended rental, and survives being killed and restarted.
+//! policy, tears down once per ended rental, survives being killed and restarted, takes what
+//! a vault holds for its provider, and unwraps wrapped-SOL payouts unless told to keep them.
 mod common;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::agent::Agent;
+use common::agent::{Agent, TOKEN_PROGRAM};
 use common::{wait_until, Market};
-use serde_json::Value;
+use gpu_escrow_sdk::ix::NATIVE_MINT;
+use gpu_escrow_sdk::{pda, Pubkey, Signer};
+use gpu_escrow_tests::validator::read_keypair;
+use serde_json::{json, Value};
+use solana_rpc_client_api::request::RpcRequest;
 
 /// A provision script that records each run and prints connection details (including the
 /// renter's SSH key, to prove it arrived), and a teardown script that records each run.
@@ -306,4 +311,179 @@ fn a_machine_that_fails_its_access_check_is_declined_and_the_renter_refunded() {
             ["held_by"]
             .is_null()
     });
+}
+
+/// Rents for 0.1 h and waits for the agent's activation; returns the rental once billed.
+fn rent_active(m: &Market) -> String {
+    let r = m.net.json(&m.renter, &["rent", &m.listing, "--hours", "0.1", "--yes", "--wait", "60"]);
+    assert_eq!(r["state"], "Active", "{r}");
+    let rental = r["rental"].as_str().unwrap().to_string();
+    m.net.wait_billed(&m.renter, &rental);
+    rental
+}
+
+/// What the rental's vault holds for its provider (base units), as the renter's `status` reads it.
+fn held_for_provider(m: &Market, rental: &str) -> u64 {
+    m.net.json(&m.renter, &["status", rental])["held"]["provider"]["amount"].as_u64().unwrap()
+}
+
+/// The account's data, if it exists.
+fn account(m: &Market, address: &Pubkey) -> Option<Vec<u8>> {
+    m.net.v.rpc().get_multiple_accounts(&[*address]).unwrap().pop().flatten().map(|a| a.data)
+}
+
+fn lamports(m: &Market, address: &Pubkey) -> u64 {
+    m.net.v.rpc().get_balance(address).unwrap()
+}
+
+/// The fee a landed transaction paid, from its metadata.
+fn fee(m: &Market, signature: &Value) -> u64 {
+    let sig = signature.as_str().unwrap();
+    let cfg = json!({ "encoding": "json", "commitment": "confirmed", "maxSupportedTransactionVersion": 0 });
+    let tx: Value = m.net.v.rpc().send(RpcRequest::GetTransaction, json!([sig, cfg])).unwrap();
+    tx["meta"]["fee"].as_u64().unwrap_or_else(|| panic!("no fee for {sig}: {tx}"))
+}
+
+#[test]
+fn what_is_held_for_the_provider_reaches_its_account_once_it_can_receive() {
+    let started = Instant::now();
+    let m = Market::new(&[]);
+    let n = &m.net;
+    let dir = n.home.path();
+    let (provision, teardown) = scripts(dir);
+    let agent = Agent::start(&m, &["--provision", &provision, "--teardown", &teardown]);
+    let provider = read_keypair(&m.provider);
+    let mint: Pubkey = m.mint.parse().unwrap();
+    let ata = pda::ata(&provider.pubkey(), &mint, &TOKEN_PROGRAM);
+
+    // The provider's token account is closed (it held nothing: the agent claims by no policy
+    // here), so the renter's stop cannot pay the provider's share: the vault holds it.
+    let a = rent_active(&m);
+    n.v.close_token_account(&provider, &mint, &TOKEN_PROGRAM);
+    assert!(account(&m, &ata).is_none());
+    let stop = n.json(&m.renter, &["stop", &a]);
+    let share_a = stop["held"]["provider"]["amount"].as_u64().unwrap();
+    assert!(share_a > 0 && share_a == stop["provider_paid"]["amount"].as_u64().unwrap(), "{stop}");
+    // The agent makes the account (paid by the provider) and withdraws into it.
+    wait_until("the agent's withdrawal", Duration::from_secs(30), || held_for_provider(&m, &a) == 0);
+    assert_eq!(m.balance(&m.provider), share_a);
+    // The chain shows it as soon as it lands; the agent logs it once its confirmation returns.
+    agent.wait_for_line("\"action\":\"withdraw\"", Duration::from_secs(10));
+    let w = agent.lines().into_iter().find(|l| l["action"] == "withdraw").expect("a withdraw line");
+    assert_eq!((w["created_account"].as_bool(), w["amount"].as_u64()), (Some(true), Some(share_a)), "{w}");
+    // status.json is written at the end of the agent's round, after its log line.
+    wait_until("status counting the withdrawal", Duration::from_secs(10), || {
+        common::agent::status(&m)["counters"]["withdrawals"] == 1
+    });
+    assert_eq!(common::agent::status(&m)["held"], json!([]));
+
+    // The issuer freezes the provider's account: the next stop's share is held, and the agent
+    // shows why and sends nothing while the account cannot receive.
+    let b = rent_active(&m);
+    let admin = read_keypair(&m.admin);
+    n.v.set_frozen(&provider.pubkey(), &mint, &TOKEN_PROGRAM, &admin, true);
+    let stop = n.json(&m.renter, &["stop", &b]);
+    let share_b = stop["held"]["provider"]["amount"].as_u64().unwrap();
+    assert!(share_b > 0, "{stop}");
+    wait_until("status showing the frozen account", Duration::from_secs(20), || {
+        common::agent::status(&m)["held"][0]["state"] == "cannot_receive"
+    });
+    let s = common::agent::status(&m);
+    let row = &s["held"][0];
+    assert_eq!(row["amount"]["amount"].as_u64(), Some(share_b), "{s}");
+    assert_eq!((row["rentals"].clone(), row["account"].as_str()), (json!([b]), Some(ata.to_string().as_str())));
+    assert!(row["reason"].as_str().unwrap().contains("frozen"), "{row}");
+    let text = common::agent::status_text(&m);
+    assert!(text.contains("in 1 rental(s)") && text.contains("cannot receive (frozen"), "{text}");
+    let attempts = || agent.count("withdraw") + agent.count("withdraw-failed");
+    let before = attempts();
+    std::thread::sleep(Duration::from_secs(5)); // five ticks at --poll 1
+    assert_eq!(attempts(), before, "no transaction while the account cannot receive");
+    assert_eq!(agent.count("held-blocked"), 1, "said once");
+
+    // Thawed: the agent notices at its next look and withdraws.
+    n.v.set_frozen(&provider.pubkey(), &mint, &TOKEN_PROGRAM, &admin, false);
+    wait_until("the withdrawal after the thaw", Duration::from_secs(60), || held_for_provider(&m, &b) == 0);
+    assert_eq!(m.balance(&m.provider), share_a + share_b);
+    wait_until("status counting the second withdrawal", Duration::from_secs(10), || {
+        common::agent::status(&m)["counters"]["withdrawals"] == 2
+    });
+    let s = common::agent::status(&m);
+    assert_eq!(s["held"], json!([]), "{s}");
+    assert_eq!((s["counters"]["withdrawals"].as_u64(), s["counters"]["failures"].as_u64()), (Some(2), Some(0)), "{s}");
+    assert!(common::agent::status_text(&m).contains("held:     nothing is held for you"));
+    assert!(agent.terminate().success());
+    eprintln!("held shares test: {:?}", started.elapsed());
+}
+
+#[test]
+fn sol_payouts_come_back_as_sol_unless_the_agent_keeps_them_wrapped() {
+    let started = Instant::now();
+    let m = common::agent::sol_market();
+    let n = &m.net;
+    let dir = n.home.path();
+    let (provision, teardown) = scripts(dir);
+    let me: Pubkey = common::pubkey(&m.provider).parse().unwrap();
+    let wsol = pda::ata(&me, &NATIVE_MINT, &TOKEN_PROGRAM);
+    let wrapped = || account(&m, &wsol).map(|d| u64::from_le_bytes(d[64..72].try_into().unwrap()));
+    assert_eq!(wrapped(), Some(0), "the listing opened the provider's wrapped-SOL account");
+    let flags = ["--provision", provision.as_str(), "--teardown", teardown.as_str()];
+
+    // By default a payout into the wrapped-SOL account comes back as SOL; the account is
+    // reopened (empty) in the same transaction, since the SOL listing may pay into it again.
+    let agent = Agent::start(&m, &flags);
+    let a = rent_active(&m);
+    let before = lamports(&m, &me);
+    let stop = n.json(&m.renter, &["stop", &a]);
+    let share_a = stop["paid_now"]["provider"]["amount"].as_u64().unwrap();
+    assert!(share_a > 0 && stop["held"]["provider"]["amount"] == 0, "{stop}");
+    agent.wait_for_line("\"action\":\"unwrap\"", Duration::from_secs(30));
+    let u = agent.lines().into_iter().find(|l| l["action"] == "unwrap").unwrap();
+    assert_eq!((u["lamports"].as_u64(), u["reopened"].as_bool()), (Some(share_a), Some(true)), "{u}");
+    assert_eq!(lamports(&m, &me), before + share_a - fee(&m, &u["signature"]), "the share arrived as SOL");
+    assert_eq!(wrapped(), Some(0), "reopened, empty");
+    assert!(agent.terminate().success());
+
+    // keep_wrapped_sol = true: the next payout stays wrapped.
+    let config = dir.join("keep.toml");
+    std::fs::write(
+        &config,
+        format!("provision_command = \"{provision}\"\nteardown_command = \"{teardown}\"\nkeep_wrapped_sol = true\n"),
+    )
+    .unwrap();
+    let agent = Agent::start(&m, &["--agent-config", config.to_str().unwrap()]);
+    let b = rent_active(&m);
+    let stop = n.json(&m.renter, &["stop", &b]);
+    let share_b = stop["paid_now"]["provider"]["amount"].as_u64().unwrap();
+    wait_until("the teardown of B", Duration::from_secs(30), || {
+        file_lines(&dir.join("torn-down")).contains(&format!("{b} settled"))
+    });
+    std::thread::sleep(Duration::from_secs(3)); // a few more ticks
+    assert_eq!((wrapped(), agent.count("unwrap")), (Some(share_b), 0));
+    let s = common::agent::status(&m);
+    assert_eq!((s["keep_wrapped_sol"].as_bool(), s["counters"]["unwraps"].as_u64()), (Some(true), Some(1)), "{s}");
+    assert!(common::agent::status_text(&m).contains("wrapped SOL: payouts stay wrapped"));
+    assert!(agent.terminate().success());
+
+    // The listing is closed and no SOL rental is open: the default agent unwraps what was kept
+    // and closes the account for good, its deposit back in the wallet too.
+    n.run(&m.provider, &["listing", "close", &m.listing]).success();
+    let (before, in_account) = (lamports(&m, &me), lamports(&m, &wsol));
+    let agent = Agent::start(&m, &flags);
+    agent.wait_for_line("\"action\":\"unwrap\"", Duration::from_secs(30));
+    let u = agent.lines().into_iter().find(|l| l["action"] == "unwrap").unwrap();
+    assert_eq!((u["lamports"].as_u64(), u["reopened"].as_bool()), (Some(share_b), Some(false)), "{u}");
+    assert!(in_account > share_b);
+    assert_eq!(lamports(&m, &me), before + in_account - fee(&m, &u["signature"]));
+    assert!(account(&m, &wsol).is_none(), "the wrapped-SOL account is gone");
+    // status.json is written at the end of the agent's round, after its log line.
+    wait_until("status counting the unwrap", Duration::from_secs(10), || {
+        common::agent::status(&m)["counters"]["unwraps"] == 2
+    });
+    let s = common::agent::status(&m);
+    assert_eq!((s["held"].clone(), s["keep_wrapped_sol"].as_bool()), (json!([]), Some(false)), "{s}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(agent.count("unwrap"), 1, "once");
+    assert!(agent.terminate().success());
+    eprintln!("wrapped SOL test: {:?}", started.elapsed());
 }

@@ -42,6 +42,9 @@ pub struct FileConfig {
     pub serve: Vec<Serve>,
     /// How often a running rental's machine is checked (and always before a heartbeat).
     pub probe_interval_secs: Option<u64>,
+    /// Keep payouts in wrapped SOL wrapped [default: false: the agent closes the provider's
+    /// wrapped-SOL account to its wallet after they land, so they arrive as SOL].
+    pub keep_wrapped_sol: Option<bool>,
 }
 
 /// `[[serve]]`: one listing, the backend that makes its machines, and its slots (as many as
@@ -127,6 +130,7 @@ pub struct AgentConfig {
     pub gpus: Vec<Gpu>,
     pub serve: Vec<Serve>,
     pub probe_interval_secs: u64,
+    pub keep_wrapped_sol: bool,
 }
 
 /// Command-line values that override the file.
@@ -139,6 +143,8 @@ pub struct Overrides {
     pub poll_interval_secs: Option<u64>,
     pub claim_every_minutes: Option<u64>,
     pub claim_min_amount: Option<String>,
+    /// The CLI's global `--keep-wsol`: keeps wrapped SOL wrapped whatever the file says.
+    pub keep_wrapped_sol: bool,
 }
 
 pub fn load(path: Option<&Path>) -> Result<FileConfig, CliError> {
@@ -207,6 +213,7 @@ pub fn resolve(file_path: Option<&Path>, f: FileConfig, o: Overrides) -> Result<
         gpus: f.gpus,
         serve: f.serve,
         probe_interval_secs: f.probe_interval_secs.unwrap_or(30).max(1),
+        keep_wrapped_sol: o.keep_wrapped_sol || f.keep_wrapped_sol.unwrap_or(false),
     })
 }
 
@@ -287,7 +294,24 @@ mod tests {
         assert_eq!((c.listings, c.claim_every_secs, c.claim_min_amount.as_deref()), (None, Some(1_800), Some("1.50")));
         let bad: Result<FileConfig, _> = toml::from_str("provison_command = \"typo\"");
         assert!(bad.unwrap_err().to_string().contains("unknown field"));
+        assert!(!c.keep_wrapped_sol, "payouts in wrapped SOL are unwrapped by default");
         assert!(resolve(None, FileConfig::default(), Overrides::default()).is_err(), "something to serve is required");
+    }
+
+    #[test]
+    fn keeping_wrapped_sol_is_a_checked_setting_and_the_flag_wins() {
+        let with = |line: &str, flag: bool| {
+            let f: FileConfig = toml::from_str(&format!("provision_command = \"p\"\n{line}"))
+                .map_err(|e| CliError::Input(e.to_string()))?;
+            resolve(None, f, Overrides { keep_wrapped_sol: flag, ..Default::default() }).map(|c| c.keep_wrapped_sol)
+        };
+        assert!(with("keep_wrapped_sol = true", false).unwrap());
+        assert!(!with("keep_wrapped_sol = false", false).unwrap());
+        assert!(with("keep_wrapped_sol = false", true).unwrap(), "--keep-wsol keeps it wrapped");
+        let e = with("keep_wrapped_sol = \"yes\"", false).unwrap_err().to_string();
+        assert!(e.contains("invalid type") && e.contains("keep_wrapped_sol"), "{e}");
+        let e = with("keep_wraped_sol = true", false).unwrap_err().to_string();
+        assert!(e.contains("unknown field"), "{e}");
     }
 
     #[test]

@@ -134,7 +134,9 @@ impl Agent {
             Err(e) => return self.fail(Some(rental), "stop", e.to_string()),
         };
         let keys = self.keys(rental, r);
-        match self.client.send(&[ix::stop_rental(&self.me, &keys, &treasury)], &self.signer, &[]).await {
+        // The provider's own account first (idempotent): a payout into a missing one is held.
+        let ixs = [ix::ensure_own_account(&self.me, &keys), ix::stop_rental(&self.me, &keys, &treasury)];
+        match self.client.send(&ixs, &self.signer, &[]).await {
             Ok(sig) => {
                 self.journal.counters.stops += 1;
                 self.log.action(

@@ -63,6 +63,12 @@ pub struct Counters {
     #[serde(default)]
     pub stops: u64,
     pub teardowns: u64,
+    /// Rentals whose share held for the provider the agent withdrew into its account.
+    #[serde(default)]
+    pub withdrawals: u64,
+    /// Times the agent closed the provider's wrapped-SOL account to its wallet.
+    #[serde(default)]
+    pub unwraps: u64,
     pub failures: u64,
 }
 

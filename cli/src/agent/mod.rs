@@ -7,7 +7,9 @@
 //! connection details to the renter and activates ([`lifecycle`]), or declines, refunding
 //! the renter at once. It keeps SLA rentals alive with batched heartbeats while their
 //! machines pass their probes ([`health`]); claims by policy; finalizes its own expired
-//! rentals; and tears down each ended rental once, freeing its slot.
+//! rentals; takes what a vault holds for the provider because its token account could not
+//! receive, and unwraps wrapped-SOL payouts ([`held`]); and tears down each ended rental
+//! once, freeing its slot.
 //!
 //! All money decisions come from the chain on every tick ([`schedule`]); the journal only
 //! remembers local side effects (slots held, provisioned, torn down), so a restart never
@@ -17,6 +19,7 @@
 mod backend;
 mod config;
 mod health;
+mod held;
 mod inventory;
 mod journal;
 mod lifecycle;
@@ -70,6 +73,7 @@ struct Agent {
     cfg: config::AgentConfig,
     serving: serve::Serving,
     health: health::HealthBook,
+    held: held::HeldBook,
     journal: Journal,
     log: Arc<Log>,
     state_dir: PathBuf,
@@ -98,6 +102,7 @@ impl Agent {
             poll_interval_secs: a.poll,
             claim_every_minutes: a.claim_every,
             claim_min_amount: a.claim_min,
+            keep_wrapped_sol: ctx.keep_wsol,
         };
         let cfg = config::resolve(file, config::load(file)?, overrides)?;
         let rpc_url = match &cfg.rpc_url {
@@ -141,6 +146,7 @@ impl Agent {
             cfg,
             serving,
             health: health::HealthBook::default(),
+            held: held::HeldBook::default(),
             journal,
             log: Arc::new(Log { json: ctx.format == Format::Json }),
             state_dir,
@@ -236,7 +242,9 @@ impl Agent {
     /// One look at the chain, and everything that is due.
     async fn tick(&mut self) -> Result<Option<i64>, gpu_escrow_sdk::SdkError> {
         let now = self.client.cluster_time().await?;
-        let mut rentals = self.client.rentals_of(Party::Provider, &self.me).await?;
+        let all = self.client.rentals_of(Party::Provider, &self.me).await?;
+        // What is held for the provider is taken from any of its rentals, served or not.
+        let mut rentals = all.clone();
         rentals.retain(|(_, r)| self.serving.get(&r.listing).is_some());
         for (_, r) in &rentals {
             self.token_program(&r.mint).await?;
@@ -256,13 +264,14 @@ impl Agent {
         if let Err(e) = self.journal.raise_read_floor(&self.genesis_hash, self.client.read_floor()) {
             self.fail(None, "journal", e);
         }
-        self.carry_out(plan, &by_key, now).await
+        self.carry_out(plan, &by_key, &all, now).await
     }
 
     async fn carry_out(
         &mut self,
         plan: Plan,
         rentals: &HashMap<Pubkey, Rental>,
+        all: &[(Pubkey, Rental)],
         now: i64,
     ) -> Result<Option<i64>, gpu_escrow_sdk::SdkError> {
         for k in &plan.adopt {
@@ -317,19 +326,33 @@ impl Agent {
                     self.last_claim.insert(*k, now);
                 }
             }
+            // The provider's account is created (idempotently) before the first payout into
+            // it in each batch, as for claims: a payout into a missing account would be held.
+            let mut own_accounts = HashSet::new();
             let settles: Vec<Vec<Instruction>> = plan
                 .finalize
                 .iter()
-                .map(|k| vec![ix::finalize_rental(&self.me, &self.keys(k, &rentals[k]), &treasury)])
-                .chain(
-                    plan.resolve_expired
-                        .iter()
-                        .map(|k| vec![ix::resolve_expired_dispute(&self.me, &self.keys(k, &rentals[k]), &treasury)]),
-                )
+                .map(|k| (k, false))
+                .chain(plan.resolve_expired.iter().map(|k| (k, true)))
+                .map(|(k, expired_dispute)| {
+                    let keys = self.keys(k, &rentals[k]);
+                    let mut group = Vec::new();
+                    if own_accounts.insert(keys.mint) {
+                        group.push(ix::ensure_own_account(&self.me, &keys));
+                    }
+                    group.push(if expired_dispute {
+                        ix::resolve_expired_dispute(&self.me, &keys, &treasury)
+                    } else {
+                        ix::finalize_rental(&self.me, &keys, &treasury)
+                    });
+                    group
+                })
                 .collect();
             let n = self.send_batches("finalize", settles).await;
             self.journal.counters.finalizes += n;
         }
+        // After this round's payouts, so wrapped SOL is unwrapped once they have landed.
+        self.settle_held(all, now).await;
         for (rental, reason) in &plan.teardown {
             self.teardown(rental, reason).await;
         }
@@ -422,6 +445,8 @@ impl Agent {
             "provisioning": self.provisioning.len(),
             "serving": count(Phase::Serving),
             "listings": slots,
+            "held": self.held.status(&self.me, &self.token_programs),
+            "keep_wrapped_sol": self.cfg.keep_wrapped_sol,
             "counters": &self.journal.counters,
         });
         let path = self.state_dir.join("status.json");
@@ -474,7 +499,7 @@ async fn status(ctx: &Context, state_dir: Option<PathBuf>) -> Result<Output, Cli
     s["running"] = json!(running);
     let c: Counters = serde_json::from_value(s["counters"].clone()).unwrap_or_default();
     let mut human = format!(
-        "agent for provider {}: {} (pid {pid}), {}\nupdated:  {}\nserving:  {} rental(s), provisioning {}\nin total: {} served, {} activations, {} declines, {} heartbeats, {} claims, {} finalizes, {} stops, {} teardowns, {} failures",
+        "agent for provider {}: {} (pid {pid}), {}\nupdated:  {}\nserving:  {} rental(s), provisioning {}\nin total: {} served, {} activations, {} declines, {} heartbeats, {} claims, {} finalizes, {} stops, {} teardowns, {} withdrawals, {} unwraps, {} failures",
         s["provider"].as_str().unwrap_or("?"),
         if running { "running" } else { "not running" },
         s["subscription"].as_str().unwrap_or("?"),
@@ -489,8 +514,15 @@ async fn status(ctx: &Context, state_dir: Option<PathBuf>) -> Result<Output, Cli
         c.finalizes,
         c.stops,
         c.teardowns,
+        c.withdrawals,
+        c.unwraps,
         c.failures,
     );
+    let held: Vec<serde_json::Value> = s["held"].as_array().cloned().unwrap_or_default();
+    human.push_str(&held::status_lines(&held));
+    if s["keep_wrapped_sol"] == true {
+        human.push_str("\nwrapped SOL: payouts stay wrapped (keep_wrapped_sol)");
+    }
     for l in s["listings"].as_array().into_iter().flatten() {
         human.push_str(&format!("\nslots of listing {}:", l["listing"].as_str().unwrap_or("?")));
         for slot in l["slots"].as_array().into_iter().flatten() {

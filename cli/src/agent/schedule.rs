@@ -198,6 +198,10 @@ mod tests {
             bump: 255,
             vault_bump: 255,
             access_bump: 255,
+            min_counted_gross: 0,
+            heartbeats: 0,
+            rated: false,
+            swept: 0,
         }
     }
 

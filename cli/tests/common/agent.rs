@@ -84,3 +84,42 @@ impl Drop for Agent {
         }
     }
 }
+
+/// Wrapped SOL's mint, and the token program it belongs to.
+pub const SOL: &str = "So11111111111111111111111111111111111111112";
+pub const TOKEN_PROGRAM: gpu_escrow_sdk::Pubkey =
+    gpu_escrow_sdk::Pubkey::from_str_const("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+
+/// A market priced in SOL: the admin accepts wrapped SOL, the provider (5 SOL) lists a GPU
+/// at 3.6 SOL per hour (its wrapped-SOL account opened, empty, by the listing), and the
+/// renter has 5 SOL and nothing wrapped.
+pub fn sol_market() -> Market {
+    use super::{pubkey, Net};
+    use gpu_escrow_sdk::Signer;
+    let net = Net::start();
+    let admin = net.home.path().join("admin.json");
+    std::fs::copy(&net.v.authority_path, &admin).unwrap();
+    net.v.airdrop(&net.v.authority.pubkey(), 50_000_000_000);
+    let arbiter = net.wallet("arbiter", 1);
+    let treasury = net.wallet("treasury", 0);
+    let provider = net.wallet("provider", 5);
+    let renter = net.wallet("renter", 5);
+    net.run(&admin, &["config", "init", "--arbiter", &pubkey(&arbiter), "--treasury", &pubkey(&treasury)]).success();
+    net.run(&admin, &["mint", "add", SOL]).success();
+    net.run(&provider, &["provider", "register"]).success();
+    let listing = net.json(&provider, &["listing", "create", "--mint", SOL, "--price", "3.6", "--gpu", "RTX 4090"]);
+    let listing = listing["listing"].as_str().unwrap().to_string();
+    Market { net, admin, provider, renter, mint: SOL.into(), listing }
+}
+
+/// `agent status --output json` for the agent's state directory in the test's HOME.
+pub fn status(m: &Market) -> Value {
+    let state = m.net.home.path().join("agent-state");
+    m.net.json(&m.provider, &["agent", "status", "--state-dir", state.to_str().unwrap()])
+}
+
+/// The same, as people read it.
+pub fn status_text(m: &Market) -> String {
+    let state = m.net.home.path().join("agent-state");
+    m.net.run(&m.provider, &["agent", "status", "--state-dir", state.to_str().unwrap()]).success().stdout
+}
