@@ -171,8 +171,10 @@ fn heartbeat_sla_stops_billing_and_allows_finalize() {
     m.env.send1(ix::finalize_rental(&crank.pubkey(), &k, &treasury), &crank).unwrap();
     let r = m.rental(&k);
     assert_eq!((r.billed_seconds, r.provider_paid + r.fee_paid), (110, 110_000));
+    assert_eq!(r.heartbeats, 1, "recorded on the rental");
+    // 110 s billed is under the 10 minutes a rental needs to count: the profile credits nothing.
     let prov: gpu_escrow::state::Provider = m.env.decode(&pda::provider(&p.pubkey()));
-    assert_eq!(prov.heartbeats, 1);
+    assert_eq!(prov.heartbeats, 0);
 }
 
 #[test]
@@ -235,15 +237,11 @@ fn another_providers_profile_cannot_stand_in() {
         i
     };
     let before = m.balances();
-    let p = m.provider.insecure_clone();
     let renter = m.renter.insecure_clone();
     let treasury = m.env.treasury.pubkey();
-    // Reputation cannot be credited elsewhere, nor a stop's mark dodged.
-    let err = m.env.send1(swap(ix::heartbeat(&p.pubkey(), &k.rental)), &p).unwrap_err();
-    assert_eq!(err.name, "WrongProviderProfile");
+    // Reputation cannot be credited elsewhere (heartbeats and disputes no longer touch the
+    // profile: a settlement credits it).
     let err = m.env.send1(swap(ix::stop_rental(&renter.pubkey(), &k, &treasury)), &renter).unwrap_err();
-    assert_eq!(err.name, "WrongProviderProfile");
-    let err = m.env.send1(swap(ix::open_dispute(&renter.pubkey(), &k, 1)), &renter).unwrap_err();
     assert_eq!(err.name, "WrongProviderProfile");
     // Nor can the other provider list under this one's profile.
     let mint = m.mint;
