@@ -1,11 +1,15 @@
 //! Sealed access: how a provider hands the renter the connection details of the machine so
 //! that only the renter can read them and the renter can tell they came from the provider.
 //!
-//! - The renter's recipient key is an X25519 key derived from its wallet's ed25519 seed with
-//!   HKDF-SHA256 under a label of its own ([`AccessKey::from_wallet`]), so the renter needs no
-//!   new secret, and the signing key is never reused as an encryption key. Its public half is
-//!   published in the rental's access account when the rental is opened (the renter signs
-//!   that transaction, so nobody can substitute another key).
+//! - The renter's recipient key is an X25519 key derived with HKDF-SHA256 from the wallet's
+//!   ed25519 signature of a fixed, domain-separated message ([`KEY_MESSAGE`],
+//!   [`AccessKey::from_wallet`]). Ed25519 signatures are deterministic, so a CLI holding the
+//!   keypair file and a browser wallet asked to `signMessage` derive the same key, and the
+//!   renter needs no new secret; the signing key is never reused as an encryption key. Its
+//!   public half is published in the rental's access account when the rental is opened (the
+//!   renter signs that transaction, so nobody can substitute another key). Rentals opened
+//!   before this derivation (v2) used one from the wallet's seed (v1), which only a keypair
+//!   file can make: [`AccessKey::for_recipient`] tries both.
 //! - The provider signs `label ‖ rental ‖ recipient ‖ details` with its wallet key and seals
 //!   `signature ‖ details` to the recipient with a libsodium-compatible sealed box
 //!   (`crypto_box_seal`: ephemeral X25519 + XSalsa20-Poly1305, from the RustCrypto
@@ -25,7 +29,16 @@ pub use gpu_escrow::state::{SEALED_MAX, SSH_KEY_MAX};
 /// Version byte at the start of every sealed blob.
 const VERSION: u8 = 1;
 const SIGN_LABEL: &[u8] = b"gpu-escrow/access/v1";
-const KEY_LABEL: &[u8] = b"gpu-escrow/access-key/v1";
+const KEY_LABEL_V1: &[u8] = b"gpu-escrow/access-key/v1";
+const KEY_LABEL_V2: &[u8] = b"gpu-escrow/access-key/v2";
+
+/// What a wallet signs to derive its access key (derivation v2). A browser wallet shows it
+/// before signing, so it says in plain words what the signature allows.
+pub const KEY_MESSAGE: &str = "gpu-escrow access key (version 2)\n\n\
+Signing this message derives the key that opens the connection details GPU providers seal \
+to you on gpu-escrow. It authorises no transaction and moves no funds. Anyone who gets this \
+signature can read the connection details of your rentals, so sign it only in a gpu-escrow \
+client you trust.";
 /// Version byte + sealed box overhead (ephemeral key and tag) + the provider's signature.
 pub const OVERHEAD: usize = 1 + crypto_box::SEALBYTES + 64;
 
@@ -151,6 +164,14 @@ pub enum AccessError {
     NotDelivered,
     #[error("this wallet's access key is not the one the rental was opened with; use the renter's keypair")]
     WrongKey,
+    #[error(
+        "this rental was opened with an access key derived from the wallet's secret seed (version 1), which \
+         only the renter's keypair file can derive, not a browser or hardware wallet; open it with the CLI and \
+         that keypair"
+    )]
+    SeedKeyNeeded,
+    #[error("the signature is not the wallet's signature of the access-key message")]
+    BadKeySignature,
     #[error("the sealed access details were tampered with or are not for this key (authentication failed)")]
     Tampered,
     #[error("the access details are not signed by this rental's provider")]
@@ -170,14 +191,63 @@ pub enum AccessError {
 /// The renter's X25519 key for receiving access details.
 pub struct AccessKey(SecretKey);
 
+fn derive(ikm: &[u8], label: &[u8]) -> AccessKey {
+    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"gpu-escrow"), ikm);
+    let mut okm = [0u8; 32];
+    hk.expand(label, &mut okm).expect("32 bytes is a valid HKDF-SHA256 length");
+    AccessKey(SecretKey::from(okm))
+}
+
 impl AccessKey {
-    /// Derived from the wallet's ed25519 seed (HKDF-SHA256 with this module's label).
+    /// The current derivation (v2): from the wallet's signature of [`KEY_MESSAGE`], exactly
+    /// what [`AccessKey::from_signature`] derives from a browser wallet's `signMessage`.
     pub fn from_wallet(wallet: &Keypair) -> Self {
-        let seed = &wallet.to_bytes()[..32];
-        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"gpu-escrow"), seed);
-        let mut okm = [0u8; 32];
-        hk.expand(KEY_LABEL, &mut okm).expect("32 bytes is a valid HKDF-SHA256 length");
-        AccessKey(SecretKey::from(okm))
+        Self::derive_v2(&wallet.sign_message(KEY_MESSAGE.as_bytes()))
+    }
+
+    /// From `wallet`'s signature of [`KEY_MESSAGE`] as a wallet returned it (`signMessage`
+    /// of the UTF-8 bytes). Checked against the wallet's public key, so a wrong signature
+    /// fails here rather than yielding a key that opens nothing.
+    pub fn from_signature(wallet: &Pubkey, signature: &[u8]) -> Result<Self, AccessError> {
+        let sig = Signature::try_from(signature).map_err(|_| AccessError::BadKeySignature)?;
+        if !sig.verify(wallet.as_ref(), KEY_MESSAGE.as_bytes()) {
+            return Err(AccessError::BadKeySignature);
+        }
+        Ok(Self::derive_v2(&sig))
+    }
+
+    fn derive_v2(sig: &Signature) -> Self {
+        derive(sig.as_ref(), KEY_LABEL_V2)
+    }
+
+    /// The first derivation (v1), from the wallet's ed25519 seed: only a keypair file can
+    /// make it. Kept so rentals opened with it can still be read.
+    pub fn from_wallet_seed_v1(wallet: &Keypair) -> Self {
+        derive(&wallet.to_bytes()[..32], KEY_LABEL_V1)
+    }
+
+    /// The key, among those `wallet` can derive, whose public half is `recipient` (what the
+    /// rental published): v2 first, then v1 for rentals opened before v2.
+    pub fn for_recipient(wallet: &Keypair, recipient: &[u8; 32]) -> Result<Self, AccessError> {
+        [Self::from_wallet(wallet), Self::from_wallet_seed_v1(wallet)]
+            .into_iter()
+            .find(|k| k.recipient() == *recipient)
+            .ok_or(AccessError::WrongKey)
+    }
+
+    /// As [`AccessKey::for_recipient`] for a wallet that only signs messages (a browser or
+    /// hardware wallet): it can reach v2 only, and says so for a v1 rental.
+    pub fn for_recipient_from_signature(
+        wallet: &Pubkey,
+        signature: &[u8],
+        recipient: &[u8; 32],
+    ) -> Result<Self, AccessError> {
+        let key = Self::from_signature(wallet, signature)?;
+        if key.recipient() == *recipient {
+            Ok(key)
+        } else {
+            Err(AccessError::SeedKeyNeeded)
+        }
     }
 
     /// The public half, published in the rental's access account.
@@ -476,5 +546,47 @@ mod tests {
         assert!(normalize_ssh_public_key("ssh-rsa !!!").unwrap_err().contains("base64"));
         let huge = format!("ssh-rsa {}", "A".repeat(800));
         assert!(normalize_ssh_public_key(&huge).unwrap_err().contains("ed25519"));
+    }
+
+    #[test]
+    fn a_wallet_that_only_signs_messages_derives_the_same_key_as_the_keypair() {
+        let wallet = Keypair::new();
+        // What a wallet-standard `signMessage` returns: the ed25519 signature of the bytes.
+        let sig = wallet.sign_message(KEY_MESSAGE.as_bytes());
+        let from_sig = AccessKey::from_signature(&wallet.pubkey(), sig.as_ref()).unwrap();
+        assert_eq!(from_sig.recipient(), AccessKey::from_wallet(&wallet).recipient());
+        let again = wallet.sign_message(KEY_MESSAGE.as_bytes());
+        assert_eq!(
+            AccessKey::from_signature(&wallet.pubkey(), again.as_ref()).unwrap().recipient(),
+            from_sig.recipient()
+        );
+        // Another wallet's signature, another message, or garbage is refused, not turned into a key.
+        let other = Keypair::new().sign_message(KEY_MESSAGE.as_bytes());
+        let wrong_message = wallet.sign_message(b"gpu-escrow access key (version 3)");
+        for bad in [other.as_ref(), wrong_message.as_ref(), &[7u8; 63][..]] {
+            assert!(matches!(AccessKey::from_signature(&wallet.pubkey(), bad), Err(AccessError::BadKeySignature)));
+        }
+        // The two derivations are different keys.
+        assert_ne!(AccessKey::from_wallet_seed_v1(&wallet).recipient(), from_sig.recipient());
+        assert!(KEY_MESSAGE.contains("moves no funds"), "the message says what signing it allows");
+    }
+
+    #[test]
+    fn rentals_opened_with_the_seed_key_still_open_with_the_keypair_and_a_browser_wallet_is_told_why_not() {
+        let (provider, renter, rental) = (Keypair::new(), Keypair::new(), Pubkey::new_unique());
+        let sig = renter.sign_message(KEY_MESSAGE.as_bytes());
+        // Opened before v2: the recipient is the seed-derived key.
+        let v1 = AccessKey::from_wallet_seed_v1(&renter).recipient();
+        let blob = seal(&details(), &rental, &v1, &provider).unwrap();
+        let key = AccessKey::for_recipient(&renter, &v1).unwrap();
+        assert_eq!(open(&blob, &rental, &v1, &provider.pubkey(), &key).unwrap(), details());
+        let e = AccessKey::for_recipient_from_signature(&renter.pubkey(), sig.as_ref(), &v1).err().unwrap();
+        assert!(matches!(e, AccessError::SeedKeyNeeded) && e.to_string().contains("keypair file"), "{e}");
+        // Opened with v2: the signature alone opens it.
+        let v2 = AccessKey::from_wallet(&renter).recipient();
+        let blob = seal(&details(), &rental, &v2, &provider).unwrap();
+        let key = AccessKey::for_recipient_from_signature(&renter.pubkey(), sig.as_ref(), &v2).unwrap();
+        assert_eq!(open(&blob, &rental, &v2, &provider.pubkey(), &key).unwrap(), details());
+        assert!(matches!(AccessKey::for_recipient(&Keypair::new(), &v2), Err(AccessError::WrongKey)));
     }
 }

@@ -36,7 +36,9 @@ pub async fn open(
         };
         return Err(CliError::Refused(format!("no access details for rental {rental}: {why}")));
     }
-    let key = AccessKey::from_wallet(renter);
+    // Rentals opened before the signature-based derivation (v2) used the seed-based one.
+    let key = AccessKey::for_recipient(renter, &blob.recipient)
+        .map_err(|e| CliError::Refused(format!("cannot open the access details of rental {rental}: {e}")))?;
     access::open(&blob.sealed, rental, &blob.recipient, &r.provider, &key)
         .map_err(|e| CliError::Refused(format!("cannot open the access details of rental {rental}: {e}")))
 }
